@@ -1,0 +1,41 @@
+# Set-up and main jobs of lerendtransformeren. Everything installs into a local virtual
+# environment (.venv) with the tested versions from requirements/constraints.txt.
+#
+#   make report   reports for all five transformation goals from the synthetic study
+#   make test     every test: unit tests, doctests, notebooks under nbval
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-test
+PIP    := $(BIN)/python -m pip
+
+.PHONY: install test report data benchmark lock clean
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c requirements/constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+report: $(STAMP)
+	$(BIN)/lerendtransformeren report
+
+# Re-make the bundled synthetic study (a test checks that the committed files equal it).
+data: $(STAMP)
+	$(BIN)/lerendtransformeren generate --out data/synthetic
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/bench_engine.py
+
+# Refresh the constraints after changing dependencies (review the diff before committing).
+lock: $(STAMP)
+	$(PIP) freeze --exclude-editable --exclude lerendtransformeren | sort > requirements/constraints.txt
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache

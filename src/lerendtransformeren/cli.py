@@ -1,0 +1,138 @@
+"""The ``lerendtransformeren`` command.
+
+Subcommands:
+
+- ``generate``: write the synthetic study (seeded) into a directory;
+- ``validate PATH``: read a data file, check its nesting, waves and codes, and print
+  what was found;
+- ``report``: reports per transformation goal (arrives with the reports work; until
+  then it says so and exits 1).
+
+Exit codes: 0 success, 1 the data or the run failed (the message says why and how to
+fix it), 2 wrong use of the command (argparse's usage errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lerendtransformeren import __version__
+from lerendtransformeren.exceptions import LerendTransformerenError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lerendtransformeren",
+        description="Action-research toolkit for Dutch youth care (Lerend Transformeren).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    gen = sub.add_parser(
+        "generate",
+        help="write the synthetic study (known truth) into a directory",
+        description="Generate the fictitious Lerend Transformeren study and write its files "
+        "(organisations, professionals, families, activities, codebook, truth, README).",
+    )
+    gen.add_argument("--seed", type=int, default=None, help="seed (default: the seed of the bundled study)")
+    gen.add_argument("--out", type=Path, default=Path("data/synthetic"), help="directory to write (default: %(default)s)")
+
+    val = sub.add_parser(
+        "validate",
+        help="check a data file: nesting, one row per respondent per wave, codes",
+        description="Read a data file (.csv, .xlsx, .sav), check it against the study design "
+        "and print the structure found: units per level and wave, dropout, missingness.",
+    )
+    val.add_argument("path", type=Path, help="data file (.csv, .xlsx or .sav)")
+    val.add_argument("--respondent", default=None, help="respondent id column (default: inferred)")
+    val.add_argument(
+        "--codebook",
+        type=Path,
+        default=None,
+        help="codebook.csv with allowed values (default: codebook.csv beside the file, if any)",
+    )
+    val.add_argument("--sheet", default=None, help="sheet of an .xlsx file (name or number)")
+
+    rep = sub.add_parser(
+        "report",
+        help="reports per transformation goal (not available yet)",
+        description="Write reports for the transformation goals. Not available in this version yet.",
+    )
+    rep.add_argument("--goal", default="all")
+    rep.add_argument("--data", type=Path, default=None)
+    rep.add_argument("--lang", choices=("nl", "en"), default="nl")
+    rep.add_argument("--format", default="html,docx")
+    rep.add_argument("--out", type=Path, default=Path("reports"))
+    return parser
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from lerendtransformeren import synthetic
+
+    seed = synthetic.DEFAULT_SEED if args.seed is None else args.seed
+    study = synthetic.generate(seed=seed)
+    sums = study.write(args.out)
+    print(f"Synthetic study (seed {seed}) written to {args.out}:")
+    for name, digest in sums.items():
+        print(f"  {name:<20} sha256 {digest[:16]}")
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from lerendtransformeren import design, io
+
+    sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
+    table = io.read_table(args.path, sheet=sheet)
+    codebook_path = args.codebook or (args.path.parent / "codebook.csv")
+    codebook = None
+    if args.codebook is not None or (codebook_path.exists() and codebook_path.name != args.path.name):
+        codebook = io.read_codebook(codebook_path)
+    checked = design.validate(table.data, respondent=args.respondent, codebook=codebook, source=str(args.path))
+    print(table.summary())
+    print()
+    if codebook is not None:
+        print(f"Codebook: {codebook_path}")
+    print(checked.summary())
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    print(
+        "lerendtransformeren report: not available yet. Reports per transformation goal "
+        "arrive with the reports work (tables, figures, Dutch and English text). Until then, "
+        "use `lerendtransformeren validate` and the notebooks.",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 failed, 2 wrong use).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     main(["generate", "--seed", "7", "--out", out])  # doctest: +ELLIPSIS
+    Synthetic study (seed 7) written to ...
+    0
+    """
+    args = _parser().parse_args(argv)
+    handlers = {"generate": _generate, "validate": _validate, "report": _report}
+    try:
+        return handlers[args.command](args)
+    except LerendTransformerenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc} ({exc.filename})" if exc.filename else f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

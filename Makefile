@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 install: $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg tests src/lerendtransformeren notebooks
 
 report: $(STAMP)
 	$(BIN)/lerendtransformeren report

@@ -1,0 +1,38 @@
+"""Every notebook under notebooks/ is validated by nbval in the test command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NBVAL_ARGS = ("--nbval", "--nbval-current-env", "--nbval-sanitize-with notebooks/sanitize.cfg")
+
+
+def _make_test_command() -> str:
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    match = re.search(r"^test:.*\n((?:\t.*\n)+)", text, flags=re.MULTILINE)
+    assert match, "Makefile has no test target"
+    return match.group(1)
+
+
+def test_make_test_runs_nbval_strictly_on_the_notebooks():
+    command = _make_test_command()
+    for arg in NBVAL_ARGS:
+        assert arg in command, f"`make test` must pass {arg}"
+    assert "--nbval-lax" not in command
+    assert re.search(r"\snotebooks(/|\s|$)", command), "`make test` must collect notebooks/"
+    assert (ROOT / "notebooks" / "sanitize.cfg").is_file()
+
+
+def test_every_notebook_was_collected_by_this_session(request):
+    from conftest import COLLECTED_NOTEBOOKS  # the repository's root conftest
+
+    if not request.config.getoption("--nbval", default=False):
+        pytest.skip("this run was not started with --nbval (the Makefile check above covers `make test`)")
+    collected = request.config.stash[COLLECTED_NOTEBOOKS]
+    missing = [nb.name for nb in NOTEBOOKS if nb.resolve() not in collected]
+    assert not missing, f"notebooks not validated by nbval in this run: {missing}"

@@ -35,7 +35,7 @@ from scipy.stats import norm
 
 from lerendtransformeren.design import GOALS
 
-__all__ = ["Study", "generate", "DEFAULT_SEED", "FILES", "INSTRUMENT_ITEMS"]
+__all__ = ["Study", "generate", "DEFAULT_SEED", "FILES"]
 
 #: The seed of the bundled study in ``data/synthetic``.
 DEFAULT_SEED = 20261123
@@ -55,21 +55,19 @@ N_WAVES = 4
 MONTHS_PER_WAVE = 6
 
 # --------------------------------------------------------------------------------------
-# Item models. Each instrument: number of items, response range, item groups (subscales
-# in the generator's sense), reverse-keyed items (raw response = min + max - forward),
-# loading per item, and the location/spread of the forward response scale:
-# response = clip(round(centre + spread * x)), x = loading * factor + noise.
+# Item models. Each instrument's items, response range and reverse keys come from its
+# definition in ``scales/definitions`` (one source of truth for data and scorer). The
+# generating model adds: item groups (factors) with their correlation to the outcome's
+# general factor, the loading of every item, and the location/spread of the forward
+# response scale: response = clip(round(centre + spread * x)), x = loading * factor + noise.
 # --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _ItemModel:
     prefix: str
-    n_items: int
-    low: int
-    high: int
+    instrument: str
     groups: dict[str, tuple[int, ...]]
-    reverse: tuple[int, ...]
     loading: float
     centre: float
     spread: float
@@ -80,17 +78,30 @@ class _ItemModel:
 
     @property
     def items(self) -> list[str]:
-        return [f"{self.prefix}_{i:02d}" for i in range(1, self.n_items + 1)]
+        return list(_definition(self.prefix).items)
+
+    @property
+    def low(self) -> int:
+        return _definition(self.prefix).response_min
+
+    @property
+    def high(self) -> int:
+        return _definition(self.prefix).response_max
+
+    @property
+    def reverse(self) -> tuple[int, ...]:
+        return tuple(self.items.index(item) + 1 for item in _definition(self.prefix).reverse)
 
 
-# SDQ items in the published order; subscale membership and the five positively worded
-# items (7, 11, 14, 21, 25) follow the published scoring instructions. The latent outcome
-# is "difficulties" (higher = more problems); prosocial behaviour loads negatively on it.
+def _all(n: int) -> dict[str, tuple[int, ...]]:
+    return {"all": tuple(range(1, n + 1))}
+
+
+# SDQ: the latent outcome is "difficulties" (higher = more problems); prosocial behaviour
+# loads negatively on it. Groups are the five published subscales.
 _SDQ = _ItemModel(
     "sdq",
-    25,
-    0,
-    2,
+    "sdq_parent",
     groups={
         "emotional": (3, 8, 13, 16, 24),
         "conduct": (5, 7, 12, 18, 22),
@@ -98,7 +109,6 @@ _SDQ = _ItemModel(
         "peer": (6, 11, 14, 19, 23),
         "prosocial": (1, 4, 9, 17, 20),
     },
-    reverse=(7, 11, 14, 21, 25),
     loading=0.72,
     centre=0.55,
     spread=0.75,
@@ -111,48 +121,41 @@ _SDQ_PROSOCIAL_CENTRE = 1.35
 _ITEM_MODELS: dict[str, _ItemModel] = {
     "uwes": _ItemModel(
         "uwes",
-        9,
-        0,
-        6,
+        "uwes9",
         groups={"vigour": (1, 4, 8), "dedication": (2, 5, 7), "absorption": (3, 6, 9)},
-        reverse=(),
         loading=0.78,
         centre=4.0,
         spread=1.1,
         group_r=0.85,
     ),
-    "burden": _ItemModel("burden", 6, 1, 5, {"all": (1, 2, 3, 4, 5, 6)}, (5, 6), 0.68, 3.2, 0.9),
-    "impl": _ItemModel("impl", 8, 1, 5, {"all": tuple(range(1, 9))}, (), 0.66, 3.4, 0.85),
-    "collab": _ItemModel("collab", 5, 1, 5, {"all": tuple(range(1, 6))}, (), 0.72, 3.6, 0.85),
+    "burden": _ItemModel("burden", "burden", _all(6), 0.68, 3.2, 0.9),
+    "impl": _ItemModel("impl", "impl", _all(8), 0.66, 3.4, 0.85),
+    "collab": _ItemModel("collab", "collab", _all(5), 0.72, 3.6, 0.85),
     "sdq": _SDQ,
     "psoc": _ItemModel(
         "psoc",
-        16,
-        1,
-        6,
-        # Johnston & Mash (1989): satisfaction items are negatively worded
+        "psoc",
         groups={
             "satisfaction": (2, 3, 4, 5, 8, 9, 12, 14, 16),
             "efficacy": (1, 6, 7, 10, 11, 13, 15),
         },
-        reverse=(2, 3, 4, 5, 8, 9, 12, 14, 16),
         loading=0.66,
         centre=4.3,
         spread=1.0,
         group_r=0.8,
     ),
-    # Pearlin & Schooler (1978): items 4 and 6 are positively worded, the other five
-    # negatively; responses 1 = strongly disagree .. 4 = strongly agree.
-    "mastery": _ItemModel("mastery", 7, 1, 4, {"all": tuple(range(1, 8))}, (1, 2, 3, 5, 7), 0.68, 2.8, 0.7),
-    "support": _ItemModel("support", 5, 1, 5, {"all": tuple(range(1, 6))}, (), 0.74, 3.7, 0.9),
-    "sdmq": _ItemModel("sdmq", 9, 0, 5, {"all": tuple(range(1, 10))}, (), 0.71, 3.5, 1.15),
-    # KIDSCREEN-10: items 9 and 10 are negatively worded
-    "kidscreen": _ItemModel("kidscreen", 10, 1, 5, {"all": tuple(range(1, 11))}, (9, 10), 0.65, 3.7, 0.85),
+    "mastery": _ItemModel("mastery", "mastery", _all(7), 0.68, 2.8, 0.7),
+    "support": _ItemModel("support", "support", _all(5), 0.74, 3.7, 0.9),
+    "sdmq": _ItemModel("sdmq", "sdmq9", _all(9), 0.71, 3.5, 1.15),
+    "kidscreen": _ItemModel("kidscreen", "kidscreen10", _all(10), 0.65, 3.7, 0.85),
 }
 
-#: Item columns per instrument prefix, as written to the files.
-INSTRUMENT_ITEMS: dict[str, list[str]] = {k: m.items for k, m in _ITEM_MODELS.items()}
-INSTRUMENT_ITEMS["gas"] = ["gas_01", "gas_02", "gas_03"]
+def _definition(prefix: str):
+    """The instrument definition behind an item prefix (``gas`` has no item model)."""
+    from lerendtransformeren import scales
+
+    return scales.get(_ITEM_MODELS[prefix].instrument if prefix in _ITEM_MODELS else prefix)
+
 
 # Which latent outcome drives which instrument.
 _OUTCOME_OF_INSTRUMENT = {
@@ -408,7 +411,7 @@ def generate(seed: int = DEFAULT_SEED) -> Study:
     fam_items = _items(rng_items, fam_latent, ("sdq", "psoc", "mastery", "support", "sdmq", "kidscreen"))
     # instruments that do not apply to the child's age are not administered
     for prefix, bands in _AGE_BANDS_OF_INSTRUMENT.items():
-        fam_items.loc[~fam_long["age_band"].isin(bands).to_numpy(), INSTRUMENT_ITEMS[prefix]] = np.nan
+        fam_items.loc[~fam_long["age_band"].isin(bands).to_numpy(), _ITEM_MODELS[prefix].items] = np.nan
 
     care = _care(rng_care, fam_long, fam_latent)
     gas = _gas(rng_gas, fam_long)
@@ -671,7 +674,7 @@ def _gas(rng, long) -> pd.DataFrame:
     for k in range(1, 4):
         score = np.clip(np.rint(z + rng.normal(0.0, _GAS["goal_sd"], size=n) * _GAS["spread"]), -2, 2)
         score[long["wave"].to_numpy() == 0] = np.nan
-        cols[f"gas_{k:02d}"] = score
+        cols[_definition("gas").items[k - 1]] = score
     return pd.DataFrame(cols, index=long.index)
 
 
@@ -777,6 +780,7 @@ def _truth(seed, orgs, fam_long, fam_fixed) -> dict:
         "implied_scale_effects": _implied_effects(fam_long.reset_index(drop=True), fam_fixed.reset_index(drop=True)),
         "item_models": {
             k: {
+                "instrument": m.instrument,
                 "loading": m.loading,
                 "group_correlation": m.group_r,
                 "centre": m.centre,
@@ -896,13 +900,10 @@ def _codebook() -> pd.DataFrame:
 
 def _add_items(add, file, prefix):
     nl, en = _INSTRUMENT_LABELS[prefix]
-    if prefix == "gas":
-        low, high = -2, 2
-    else:
-        model = _ITEM_MODELS[prefix]
-        low, high = model.low, model.high
-    for i, item in enumerate(INSTRUMENT_ITEMS[prefix], start=1):
-        add(file, item, f"{nl} {i}", f"{en} {i}", "item", low, high, "wave", instrument=prefix)
+    definition = _definition(prefix)
+    for i, item in enumerate(definition.items, start=1):
+        add(file, item, f"{nl} {i}", f"{en} {i}", "item", definition.response_min, definition.response_max, "wave",
+            instrument=definition.code)
 
 
 def _readme(study: Study) -> str:

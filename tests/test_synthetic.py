@@ -186,5 +186,5 @@ def test_expected_item_score_matches_simulation():
         size=(3, 200_000)
     )
     simulated = np.clip(np.rint(model.centre + model.spread * x), model.low, model.high).mean(axis=1)
-    exact = synthetic.expected_item_score("mastery", 4, mean)
+    exact = synthetic.expected_item_score("mastery", 4, mean, model.loading)
     np.testing.assert_allclose(exact, simulated, atol=0.01)

@@ -381,10 +381,11 @@ def generate(seed: int = DEFAULT_SEED) -> Study:
     """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, not {seed!r}.")
-    streams = np.random.SeedSequence(int(seed)).spawn(8)
-    rng_design, rng_latent, rng_items, rng_missing, rng_dropout, rng_care, rng_act, rng_gas = (
+    streams = np.random.SeedSequence(int(seed)).spawn(9)
+    rng_design, rng_latent, rng_items, rng_missing, rng_dropout, rng_care, rng_act, rng_gas, rng_load = (
         np.random.default_rng(s) for s in streams
     )
+    loadings = _item_loadings(rng_load)
 
     orgs, pros, fams = _structure(rng_design)
     pro_long = _expand_waves(pros, orgs)
@@ -407,8 +408,8 @@ def generate(seed: int = DEFAULT_SEED) -> Study:
         _DROPOUT["family"]["per_sd_baseline_difficulties"], _DROPOUT["family"],
     )
 
-    pro_items = _items(rng_items, pro_latent, ("uwes", "burden", "impl", "collab"))
-    fam_items = _items(rng_items, fam_latent, ("sdq", "psoc", "mastery", "support", "sdmq", "kidscreen"))
+    pro_items = _items(rng_items, pro_latent, ("uwes", "burden", "impl", "collab"), loadings)
+    fam_items = _items(rng_items, fam_latent, ("sdq", "psoc", "mastery", "support", "sdmq", "kidscreen"), loadings)
     # instruments that do not apply to the child's age are not administered
     for prefix, bands in _AGE_BANDS_OF_INSTRUMENT.items():
         fam_items.loc[~fam_long["age_band"].isin(bands).to_numpy(), _ITEM_MODELS[prefix].items] = np.nan
@@ -440,7 +441,7 @@ def generate(seed: int = DEFAULT_SEED) -> Study:
     families = _as_int_columns(families.reset_index(drop=True))
     activities = activities.reset_index(drop=True)
 
-    truth = _truth(seed, orgs, fam_long[fam_keep], fam_fixed[fam_keep])
+    truth = _truth(seed, orgs, fam_long[fam_keep], fam_fixed[fam_keep], loadings)
     codebook = _codebook()
     return Study(
         organisations=orgs.reset_index(drop=True),
@@ -591,7 +592,22 @@ def _centre(model: _ItemModel, group: str) -> float:
     return _SDQ_PROSOCIAL_CENTRE if (model.prefix == "sdq" and group == "prosocial") else model.centre
 
 
-def _items(rng, latents: pd.DataFrame, prefixes) -> pd.DataFrame:
+def _item_loadings(rng) -> dict[str, dict[int, float]]:
+    """Loading of every item: the instrument's typical loading +/- up to 0.12.
+
+    Unequal loadings make the items congeneric rather than tau-equivalent, as in real
+    questionnaires, so that omega exceeds alpha a little.
+    """
+    return {
+        prefix: {
+            i: round(float(np.clip(model.loading + rng.uniform(-0.12, 0.12), 0.35, 0.92)), 3)
+            for i in range(1, len(model.items) + 1)
+        }
+        for prefix, model in _ITEM_MODELS.items()
+    }
+
+
+def _items(rng, latents: pd.DataFrame, prefixes, loadings) -> pd.DataFrame:
     """Item responses from the latent outcomes (raw: reverse-keyed items as ticked)."""
     n = len(latents)
     cols = {}
@@ -602,7 +618,8 @@ def _items(rng, latents: pd.DataFrame, prefixes) -> pd.DataFrame:
             a = _group_factor_scale(model, group)
             factor = a * eta + np.sqrt(1 - model.group_r) * rng.normal(size=n)
             for i in numbers:
-                x = model.loading * factor + np.sqrt(1 - model.loading**2) * rng.normal(size=n)
+                lam = loadings[prefix][i]
+                x = lam * factor + np.sqrt(1 - lam**2) * rng.normal(size=n)
                 forward = np.clip(np.rint(_centre(model, group) + model.spread * x), model.low, model.high)
                 raw = model.low + model.high - forward if i in model.reverse else forward
                 cols[f"{prefix}_{i:02d}"] = raw
@@ -703,7 +720,7 @@ def _as_int_columns(frame: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 # Truth
 # --------------------------------------------------------------------------------------
-def expected_item_score(model_prefix: str, item: int, mean: np.ndarray) -> np.ndarray:
+def expected_item_score(model_prefix: str, item: int, mean: np.ndarray, loading: float) -> np.ndarray:
     """Expected raw-forward response of one item when its latent outcome has this mean.
 
     The latent outcome has conditional variance one around its fixed part, so the item's
@@ -711,7 +728,7 @@ def expected_item_score(model_prefix: str, item: int, mean: np.ndarray) -> np.nd
     """
     model = _ITEM_MODELS[model_prefix]
     group = next(g for g, items in model.groups.items() if item in items)
-    shift = model.loading * _group_factor_scale(model, group) * np.asarray(mean, dtype=float)
+    shift = loading * _group_factor_scale(model, group) * np.asarray(mean, dtype=float)
     centre = _centre(model, group)
     cats = np.arange(model.low, model.high + 1)
     # category k when centre + spread * x falls in [k - 0.5, k + 0.5), clipped at the ends
@@ -722,7 +739,7 @@ def expected_item_score(model_prefix: str, item: int, mean: np.ndarray) -> np.nd
     return prob @ cats
 
 
-def _implied_effects(long: pd.DataFrame, fixed: pd.DataFrame) -> dict:
+def _implied_effects(long: pd.DataFrame, fixed: pd.DataFrame, loadings) -> dict:
     """Offer effect on the observed mean item score implied by the model, per goal.
 
     For the rows that had the offer: the mean over those rows of the expected mean item
@@ -745,8 +762,8 @@ def _implied_effects(long: pd.DataFrame, fixed: pd.DataFrame) -> dict:
         m0 = _family_fixed(without, spec)
         groups = [g for g in model.groups if not (prefix == "sdq" and g == "prosocial")]
         numbers = [i for g in groups for i in model.groups[g]]
-        e1 = np.mean([expected_item_score(prefix, i, m1) for i in numbers], axis=0)
-        e0 = np.mean([expected_item_score(prefix, i, m0) for i in numbers], axis=0)
+        e1 = np.mean([expected_item_score(prefix, i, m1, loadings[prefix][i]) for i in numbers], axis=0)
+        e0 = np.mean([expected_item_score(prefix, i, m0, loadings[prefix][i]) for i in numbers], axis=0)
         diff = pd.Series(e1 - e0)[treated].groupby(long["goal"].to_numpy()[treated]).mean()
         out[prefix] = {
             "scale": "mean item score" + (" of the 20 difficulty items" if prefix == "sdq" else ""),
@@ -756,7 +773,7 @@ def _implied_effects(long: pd.DataFrame, fixed: pd.DataFrame) -> dict:
     return out
 
 
-def _truth(seed, orgs, fam_long, fam_fixed) -> dict:
+def _truth(seed, orgs, fam_long, fam_fixed, loadings) -> dict:
     return {
         "about": "Generating parameters of the synthetic Lerend Transformeren study. Latent "
         "outcomes are in SD units (variance components sum to one); care-use models are on the "
@@ -777,11 +794,14 @@ def _truth(seed, orgs, fam_long, fam_fixed) -> dict:
         "family_outcomes": _OUTCOMES,
         "professional_outcomes": _PRO_OUTCOMES,
         "instrument_of_outcome": {v: k for k, v in _OUTCOME_OF_INSTRUMENT.items()},
-        "implied_scale_effects": _implied_effects(fam_long.reset_index(drop=True), fam_fixed.reset_index(drop=True)),
+        "implied_scale_effects": _implied_effects(
+            fam_long.reset_index(drop=True), fam_fixed.reset_index(drop=True), loadings
+        ),
         "item_models": {
             k: {
                 "instrument": m.instrument,
-                "loading": m.loading,
+                "typical_loading": m.loading,
+                "item_loadings": {str(i): v for i, v in loadings[k].items()},
                 "group_correlation": m.group_r,
                 "centre": m.centre,
                 "spread": m.spread,

@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-test
 PIP    := $(BIN)/python -m pip
 
-.PHONY: install test report data benchmark lock clean
+.PHONY: install test report data notebooks benchmark lock clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ report: $(STAMP)
 # Re-make the bundled synthetic study (a test checks that the committed files equal it).
 data: $(STAMP)
 	$(BIN)/lerendtransformeren generate --out data/synthetic
+
+# Re-execute the notebooks and store their outputs (after a change that moves a number).
+notebooks: $(STAMP)
+	$(PIP) install --quiet -c requirements/constraints.txt -e ".[notebooks]"
+	$(BIN)/python tools/execute_notebooks.py
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py

@@ -1,0 +1,303 @@
+"""Number formats for reports in Dutch (``"nl"``) and English (``"en"``), APA style.
+
+Dutch uses a decimal comma and a point for thousands (``1.234,5``), English the reverse
+(``1,234.5``). Statistics that cannot exceed 1 in absolute value (p, alpha, omega,
+correlations, ICCs, proportions) are written without a leading zero (APA 7, 6.36);
+everything else keeps it. The negative sign is the ASCII hyphen-minus, which survives
+every output format (HTML, Word, Markdown, copy and paste into SPSS syntax).
+
+A missing value (``None`` or NaN) is written as :data:`MISSING`, an em dash, as APA
+tables do for empty cells.
+
+Rounding is to the nearest representable decimal (Python's ``format``), and a value that
+rounds to zero is written without a sign (``-0.001`` at two digits gives ``0.00``).
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+from lerendtransformeren.exceptions import SpecificationError
+
+__all__ = [
+    "LANGS",
+    "MISSING",
+    "check_lang",
+    "fmt_num",
+    "fmt_int",
+    "fmt_bounded",
+    "fmt_pct",
+    "fmt_p",
+    "fmt_ci",
+]
+
+#: Languages every report function speaks.
+LANGS: tuple[str, ...] = ("nl", "en")
+
+#: What a missing value looks like in a report (APA: an em dash in an empty table cell).
+MISSING = "\u2014"
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is a supported report language, else raise.
+
+    Parameters
+    ----------
+    lang : str
+        ``"nl"`` (Dutch) or ``"en"`` (English).
+
+    Returns
+    -------
+    str
+        The language code, unchanged.
+
+    Raises
+    ------
+    SpecificationError
+        If ``lang`` is not one of :data:`LANGS`.
+
+    Examples
+    --------
+    >>> check_lang("nl")
+    'nl'
+    """
+    if lang not in LANGS:
+        raise SpecificationError(
+            f"lang={lang!r} is not a report language; use 'nl' (Dutch) or 'en' (English)."
+        )
+    return lang
+
+
+def _is_missing(x: object) -> bool:
+    return x is None or (isinstance(x, Real) and math.isnan(float(x)))
+
+
+def _localise(text: str, lang: str) -> str:
+    """Swap separators of an English-formatted number into Dutch ones."""
+    if lang == "nl":
+        return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def fmt_num(
+    x: float | None,
+    digits: int = 2,
+    lang: str = "nl",
+    *,
+    leading_zero: bool = True,
+    thousands: bool = True,
+) -> str:
+    """Format a number with a fixed number of decimals in the report language.
+
+    Parameters
+    ----------
+    x : float or None
+        The number; ``None`` or NaN gives :data:`MISSING`.
+    digits : int, default 2
+        Number of decimals.
+    lang : {"nl", "en"}, default "nl"
+        Decimal comma and thousands point (``"nl"``) or the reverse (``"en"``).
+    leading_zero : bool, default True
+        Write ``0.45`` (True) or ``.45`` (False; for statistics that cannot exceed 1,
+        see :func:`fmt_bounded`).
+    thousands : bool, default True
+        Group thousands (``1.234`` in Dutch, ``1,234`` in English).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> fmt_num(0.4512, 2, "nl"), fmt_num(0.4512, 2, "en")
+    ('0,45', '0.45')
+    >>> fmt_num(1234.5, 1, "nl"), fmt_num(1234.5, 1, "en")
+    ('1.234,5', '1,234.5')
+    >>> fmt_num(-0.004, 2, "en"), fmt_num(-1.5, 1, "nl")
+    ('0.00', '-1,5')
+    >>> fmt_num(float("nan"))
+    '—'
+    """
+    check_lang(lang)
+    if _is_missing(x):
+        return MISSING
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"fmt_num expects a real number, got {x!r} ({type(x).__name__}).")
+    if digits < 0:
+        raise SpecificationError(f"digits={digits} must be 0 or more.")
+    x = float(x)
+    if math.isinf(x):
+        return "\u221e" if x > 0 else "-\u221e"
+    text = f"{abs(x):{',' if thousands else ''}.{digits}f}"
+    if not leading_zero and text.startswith("0."):
+        text = text[1:]
+    negative = x < 0 and any(ch not in "0.," for ch in text)
+    return ("-" if negative else "") + _localise(text, lang)
+
+
+def fmt_int(n: int | float | None, lang: str = "nl") -> str:
+    """Format a count with thousands separators.
+
+    Parameters
+    ----------
+    n : int, float or None
+        The count; missing gives :data:`MISSING`.
+    lang : {"nl", "en"}, default "nl"
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> fmt_int(2859, "nl"), fmt_int(2859, "en"), fmt_int(12, "nl")
+    ('2.859', '2,859', '12')
+    """
+    return fmt_num(n, 0, lang)
+
+
+def fmt_bounded(x: float | None, digits: int = 2, lang: str = "nl") -> str:
+    """Format a statistic that cannot exceed 1 in absolute value, without leading zero.
+
+    For alpha, omega, correlations, ICCs and proportions (APA 7, section 6.36).
+
+    Parameters
+    ----------
+    x : float or None
+    digits : int, default 2
+    lang : {"nl", "en"}, default "nl"
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    SpecificationError
+        If ``abs(x) > 1``: then the statistic is not of this kind, use :func:`fmt_num`.
+
+    Examples
+    --------
+    >>> fmt_bounded(0.847, 2, "nl"), fmt_bounded(-0.3, 2, "en"), fmt_bounded(1.0, 2, "en")
+    (',85', '-.30', '1.00')
+    """
+    if not _is_missing(x) and abs(float(x)) > 1:
+        raise SpecificationError(
+            f"fmt_bounded got {x!r}, which exceeds 1 in absolute value; use fmt_num for "
+            "statistics that can exceed 1."
+        )
+    return fmt_num(x, digits, lang, leading_zero=False)
+
+
+def fmt_pct(x: float | None, digits: int = 0, lang: str = "nl") -> str:
+    """Format a proportion (0..1) as a percentage.
+
+    Parameters
+    ----------
+    x : float or None
+        The proportion; 0.883 is shown as 88%.
+    digits : int, default 0
+        Decimals of the percentage.
+    lang : {"nl", "en"}, default "nl"
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> fmt_pct(0.8834, 1, "nl"), fmt_pct(0.8834, 1, "en"), fmt_pct(0.5)
+    ('88,3%', '88.3%', '50%')
+    """
+    if _is_missing(x):
+        return MISSING
+    return fmt_num(100 * float(x), digits, lang) + "%"
+
+
+def fmt_p(p: float | None, lang: str = "nl", *, prefix: bool = False, digits: int = 3) -> str:
+    """Format a p value in APA style: exact to three decimals, ``< .001`` below that.
+
+    Parameters
+    ----------
+    p : float or None
+        The p value, between 0 and 1; NaN gives :data:`MISSING`.
+    lang : {"nl", "en"}, default "nl"
+    prefix : bool, default False
+        Start with ``"p "`` (for running text: ``p = .032``) instead of the bare table
+        cell (``.032``, ``< .001``).
+    digits : int, default 3
+        Decimals; values below ``10**-digits`` are written as ``< .001`` (for 3).
+
+    Returns
+    -------
+    str
+        Without leading zero; a p value that would round to 1 is written ``> .999``.
+
+    Raises
+    ------
+    SpecificationError
+        If ``p`` lies outside [0, 1].
+
+    Examples
+    --------
+    >>> fmt_p(0.0004, "nl"), fmt_p(0.0004, "en")
+    ('< ,001', '< .001')
+    >>> fmt_p(0.001, "en"), fmt_p(0.0321, "nl", prefix=True), fmt_p(0.0321, "en", prefix=True)
+    ('.001', 'p = ,032', 'p = .032')
+    >>> fmt_p(0.99995, "en", prefix=True)
+    'p > .999'
+    """
+    check_lang(lang)
+    if _is_missing(p):
+        return MISSING
+    p = float(p)
+    if not 0.0 <= p <= 1.0:
+        raise SpecificationError(f"p = {p!r} is not a probability; a p value lies in [0, 1].")
+    smallest = 10.0**-digits
+    if p < smallest:
+        body = "< " + fmt_num(smallest, digits, lang, leading_zero=False)
+    elif round(p, digits) >= 1.0:
+        body = "> " + fmt_num(1.0 - smallest, digits, lang, leading_zero=False)
+    else:
+        body = fmt_num(p, digits, lang, leading_zero=False)
+    if not prefix:
+        return body
+    return "p " + (body if body[0] in "<>" else "= " + body)
+
+
+def fmt_ci(
+    low: float | None,
+    high: float | None,
+    digits: int = 2,
+    lang: str = "nl",
+    *,
+    leading_zero: bool = True,
+) -> str:
+    """Format a confidence interval as ``[low, high]`` (English) or ``[low; high]`` (Dutch).
+
+    Dutch separates the bounds with a semicolon because the comma is the decimal sign.
+
+    Parameters
+    ----------
+    low, high : float or None
+        Bounds; if either is missing the interval is :data:`MISSING`.
+    digits : int, default 2
+    lang : {"nl", "en"}, default "nl"
+    leading_zero : bool, default True
+        False for statistics bounded by 1 (alpha, omega, r, ICC).
+
+    Examples
+    --------
+    >>> fmt_ci(0.11, 0.25, 2, "nl"), fmt_ci(0.11, 0.25, 2, "en")
+    ('[0,11; 0,25]', '[0.11, 0.25]')
+    >>> fmt_ci(0.781, 0.842, 2, "en", leading_zero=False)
+    '[.78, .84]'
+    """
+    check_lang(lang)
+    if _is_missing(low) or _is_missing(high):
+        return MISSING
+    sep = "; " if lang == "nl" else ", "
+    a = fmt_num(low, digits, lang, leading_zero=leading_zero)
+    b = fmt_num(high, digits, lang, leading_zero=leading_zero)
+    return f"[{a}{sep}{b}]"

@@ -1,0 +1,818 @@
+"""APA-style tables: numbers in a DataFrame, formatting per language on output.
+
+A :class:`Table` keeps the numbers (``frame``) apart from how they are shown
+(``columns``, a tuple of :class:`Column`): tests and users can compare the numbers with
+the results they came from, and the same table renders in Dutch or English, to HTML,
+Word or Markdown (see :mod:`lerendtransformeren.report.render`). Cells suppressed for
+disclosure control hold NaN in ``frame`` and show the marker; their numbers never leave
+the builder.
+
+Builders for the tables of a goal report:
+
+- :func:`sample_table`: units per level and wave, retention and dropout;
+- :func:`descriptives_table`: n, M and SD per wave and condition (offer, SES, ...),
+  with small-cell suppression;
+- :func:`reliability_table`: alpha and omega with confidence intervals per (sub)scale;
+- :func:`fixed_effects_table`: b, SE, df, t, p and 95% CI of a multilevel model;
+- :func:`variance_table`: variance components and the share of variance per level;
+- :func:`model_comparison_table`: AIC, BIC, log-likelihood and likelihood-ratio tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from lerendtransformeren.exceptions import DataError, SpecificationError
+from lerendtransformeren.report.format import (
+    MISSING,
+    check_lang,
+    fmt_bounded,
+    fmt_ci,
+    fmt_int,
+    fmt_num,
+    fmt_p,
+    fmt_pct,
+)
+from lerendtransformeren.report.suppress import (
+    SUPPRESSED,
+    assert_no_identifiers,
+    suppress_small_cells,
+)
+
+__all__ = [
+    "Column",
+    "Table",
+    "TERM_LABELS",
+    "LEVEL_LABELS",
+    "OFFER_LABELS",
+    "sample_table",
+    "descriptives_table",
+    "reliability_table",
+    "fixed_effects_table",
+    "variance_table",
+    "model_comparison_table",
+]
+
+#: Dutch and English labels of model terms used across the package.
+TERM_LABELS: dict[str, tuple[str, str]] = {
+    "Intercept": ("Intercept", "Intercept"),
+    "(Intercept)": ("Intercept", "Intercept"),
+    "wave": ("Meetmoment", "Wave"),
+    "offer": ("Ondersteuningsaanbod", "Support offer"),
+}
+
+#: Dutch and English labels of levels of the design (and of variance components).
+LEVEL_LABELS: dict[str, tuple[str, str]] = {
+    "goal": ("Transformatiedoel", "Transformation goal"),
+    "organisation": ("Organisatie", "Organisation"),
+    "organisation:team": ("Team (binnen organisatie)", "Team (within organisation)"),
+    "team": ("Team", "Team"),
+    "organisation:team:professional": ("Professional (binnen team)", "Professional (within team)"),
+    "professional": ("Professional", "Professional"),
+    "family": ("Gezin", "Family"),
+    "residual": ("Residu", "Residual"),
+}
+
+#: Labels of the two offer conditions (column ``offer``: 0 = not yet, 1 = started).
+OFFER_LABELS: dict[Hashable, tuple[str, str]] = {
+    0: ("Zonder aanbod", "Without offer"),
+    1: ("Met aanbod", "With offer"),
+}
+
+_PLURALS: dict[str, tuple[str, str]] = {
+    "goal": ("doelen", "goals"),
+    "organisation": ("organisaties", "organisations"),
+    "team": ("teams", "teams"),
+    "professional": ("professionals", "professionals"),
+    "family": ("gezinnen", "families"),
+    "youth": ("jongeren", "young people"),
+}
+
+_KINDS = ("text", "int", "num", "bounded", "pct", "p", "ci", "bounded_ci")
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one column of a :class:`Table` is shown.
+
+    Parameters
+    ----------
+    source : hashable
+        Column of ``Table.frame`` holding the value (for intervals: the lower bound).
+    header_nl, header_en : str
+        Column header per language.
+    kind : {"text", "int", "num", "bounded", "pct", "p", "ci", "bounded_ci"}, default "num"
+        Format: counts with thousands separators, numbers with ``digits`` decimals,
+        statistics bounded by 1 without leading zero, percentages of a proportion, APA
+        p values, or a confidence interval ``[low, high]`` from ``source`` and
+        ``source_high`` (``bounded_ci``: without leading zeros).
+    digits : int, default 2
+    source_high : hashable, optional
+        Column with the upper bound; required for the interval kinds.
+    spanner_nl, spanner_en : str, default ""
+        Header spanning adjacent columns with the same spanner (APA column spanner).
+    """
+
+    source: Hashable
+    header_nl: str
+    header_en: str
+    kind: str = "num"
+    digits: int = 2
+    source_high: Hashable | None = None
+    spanner_nl: str = ""
+    spanner_en: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise SpecificationError(f"Column kind {self.kind!r} is not one of {_KINDS}.")
+        if self.kind.endswith("ci") and self.source_high is None:
+            raise SpecificationError(
+                f"Column {self.source!r} of kind {self.kind!r} needs source_high."
+            )
+
+    def header(self, lang: str) -> str:
+        """The header in ``lang``."""
+        return self.header_nl if check_lang(lang) == "nl" else self.header_en
+
+    def spanner(self, lang: str) -> str:
+        """The spanner header in ``lang`` (empty if none)."""
+        return self.spanner_nl if check_lang(lang) == "nl" else self.spanner_en
+
+    def format(self, value: object, high: object, lang: str) -> str:
+        """Format one cell (``high`` is used by the interval kinds only)."""
+        if self.kind == "text":
+            return MISSING if pd.isna(value) else str(value)
+        if self.kind == "int":
+            return fmt_int(value, lang)
+        if self.kind == "num":
+            return fmt_num(value, self.digits, lang)
+        if self.kind == "bounded":
+            return fmt_bounded(value, self.digits, lang)
+        if self.kind == "pct":
+            return fmt_pct(value, self.digits, lang)
+        if self.kind == "p":
+            return fmt_p(value, lang)
+        return fmt_ci(value, high, self.digits, lang, leading_zero=self.kind == "ci")
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[0] if check_lang(lang) == "nl" else pair[1]
+
+
+@dataclass(frozen=True)
+class Table:
+    """An APA table: numbers, how to show them, title and note in Dutch and English.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The numbers; the index holds the row labels (the stub), one or more levels.
+    columns : tuple of Column
+        The shown columns, in order.
+    title_nl, title_en : str
+        Title (APA: above the table, in italics, after "Tabel n"/"Table n").
+    note_nl, note_en : str, default ""
+        General note under the table (abbreviations, methods).
+    stub_nl, stub_en : tuple of str, default ()
+        Headers of the index levels (empty strings if omitted).
+    labels : mapping, default {}
+        Shown labels ``(nl, en)`` of index values and text cells; others are shown as
+        ``str(value)``.
+    suppressed : pandas.DataFrame, optional
+        Boolean mask aligned with ``frame``: cells that show ``marker``. Their values in
+        ``frame`` must be NaN.
+    footnote_nl, footnote_en : str, default ""
+        Suppression footnote (see :func:`~.suppress.suppress_small_cells`).
+    marker : str, default "×"
+
+    Raises
+    ------
+    SpecificationError
+        If a column source is not in ``frame``.
+    DataError
+        If ``frame`` holds identifiers (see :func:`~.suppress.assert_no_identifiers`) or a
+        suppressed cell still holds a number.
+    """
+
+    frame: pd.DataFrame
+    columns: tuple[Column, ...]
+    title_nl: str
+    title_en: str
+    note_nl: str = ""
+    note_en: str = ""
+    stub_nl: tuple[str, ...] = ()
+    stub_en: tuple[str, ...] = ()
+    labels: Mapping[Hashable, tuple[str, str]] = field(default_factory=dict)
+    suppressed: pd.DataFrame | None = None
+    footnote_nl: str = ""
+    footnote_en: str = ""
+    marker: str = SUPPRESSED
+
+    def __post_init__(self) -> None:
+        for col in self.columns:
+            for src in (col.source, col.source_high):
+                if src is not None and src not in self.frame.columns:
+                    raise SpecificationError(
+                        f"Table column {src!r} is not in the frame; "
+                        f"frame has {list(self.frame.columns)}."
+                    )
+        assert_no_identifiers(self.frame)
+        if self.suppressed is not None:
+            leaked = self.suppressed.to_numpy() & self.frame.notna().to_numpy()
+            if leaked.any():
+                raise DataError("A suppressed table cell still holds a number; set it to NaN.")
+
+    def title(self, lang: str) -> str:
+        """The title in ``lang``."""
+        return self.title_nl if check_lang(lang) == "nl" else self.title_en
+
+    def note(self, lang: str) -> str:
+        """The note in ``lang``, followed by the suppression footnote if any."""
+        if check_lang(lang) == "nl":
+            parts = (self.note_nl, self.footnote_nl)
+        else:
+            parts = (self.note_en, self.footnote_en)
+        return " ".join(p for p in parts if p)
+
+    def _label(self, value: Hashable, lang: str) -> str:
+        if value in self.labels:
+            return _pick(self.labels[value], lang)
+        return MISSING if pd.isna(value) else str(value)
+
+    def stub_headers(self, lang: str) -> list[str]:
+        """Headers of the stub (index) columns."""
+        stub = self.stub_nl if check_lang(lang) == "nl" else self.stub_en
+        n = self.frame.index.nlevels
+        return [stub[i] if i < len(stub) else "" for i in range(n)]
+
+    def headers(self, lang: str) -> list[str]:
+        """All column headers: the stub columns, then the shown columns."""
+        return self.stub_headers(lang) + [c.header(lang) for c in self.columns]
+
+    def spanners(self, lang: str) -> list[tuple[str, int]] | None:
+        """The spanner row as (text, number of columns) runs, or None without spanners."""
+        texts = [""] * self.frame.index.nlevels + [c.spanner(lang) for c in self.columns]
+        if not any(texts):
+            return None
+        runs: list[tuple[str, int]] = []
+        for i, text in enumerate(texts):
+            if runs and text and text == runs[-1][0] and i >= self.frame.index.nlevels:
+                runs[-1] = (text, runs[-1][1] + 1)
+            else:
+                runs.append((text, 1))
+        return runs
+
+    def rows(self, lang: str) -> list[list[str]]:
+        """The body as text, row by row (stub first; repeated outer labels left blank)."""
+        check_lang(lang)
+        out: list[list[str]] = []
+        previous: tuple = ()
+        for i, key in enumerate(self.frame.index):
+            key = key if isinstance(key, tuple) else (key,)
+            stub = []
+            for level, value in enumerate(key):
+                inner = level == len(key) - 1
+                same = not inner and previous[: level + 1] == key[: level + 1]
+                stub.append("" if same else self._label(value, lang))
+            previous = key
+            cells = []
+            for col in self.columns:
+                sources = [col.source] + ([col.source_high] if col.source_high is not None else [])
+                hidden = self.suppressed is not None and any(
+                    bool(self.suppressed[src].iloc[i]) for src in sources
+                )
+                if hidden:
+                    cells.append(self.marker)
+                    continue
+                value = self.frame[col.source].iloc[i]
+                high = self.frame[col.source_high].iloc[i] if col.source_high is not None else None
+                if col.kind == "text":
+                    cells.append(self._label(value, lang))
+                else:
+                    cells.append(col.format(value, high, lang))
+            out.append(stub + cells)
+        return out
+
+    def formatted(self, lang: str) -> pd.DataFrame:
+        """The whole table as text, with spanners as the first level of a column MultiIndex.
+
+        Examples
+        --------
+        >>> t = fixed_effects_table(pd.DataFrame(
+        ...     {"estimate": [2.5, 0.18], "se": [0.1, 0.03], "df": [14.2, 12.4],
+        ...      "t": [25.0, 5.1], "p": [1e-12, 0.00021], "ci_low": [2.29, 0.11],
+        ...      "ci_high": [2.71, 0.25]}, index=["Intercept", "offer"]))
+        >>> t.formatted("nl").iloc[1].tolist()
+        ['Ondersteuningsaanbod', '0,18', '0,03', '12,4', '5,10', '< ,001', '[0,11; 0,25]']
+        """
+        headers = self.headers(lang)
+        spanners = self.spanners(lang)
+        if spanners is None:
+            columns = pd.Index(headers)
+        else:
+            tops = [text for text, span in spanners for _ in range(span)]
+            columns = pd.MultiIndex.from_arrays([tops, headers])
+        return pd.DataFrame(self.rows(lang), columns=columns)
+
+
+# --- builders ----------------------------------------------------------------------------
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SpecificationError(
+            f"The {what} lacks column(s) {missing}; it has {list(frame.columns)}."
+        )
+
+
+def _wave_label(w: object) -> str:
+    """Waves are shown as T0, T1, ... (integer codes), anything else as it is."""
+    numeric = isinstance(w, (int, np.integer, float, np.floating))
+    return f"T{int(w)}" if numeric and float(w).is_integer() else str(w)
+
+
+def sample_table(
+    data: pd.DataFrame,
+    levels: Sequence[str] = ("organisation", "team", "professional", "family"),
+    *,
+    wave: str = "wave",
+    k: int = 5,
+) -> Table:
+    """Units per level and wave, with retention and dropout of the respondents.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long data, one row per respondent per wave (a row is a response).
+    levels : sequence of str
+        Id columns from the top level down; the last one present is the respondent.
+        Levels not in ``data`` are skipped.
+    wave : str, default "wave"
+    k : int, default 5
+        Waves with fewer than ``k`` respondents are suppressed.
+
+    Returns
+    -------
+    Table
+        One row per wave: the number of units of each level with at least one response,
+        the respondents as a percentage of the first wave, and dropout (respondents of
+        the previous wave without a response in this one).
+
+    Examples
+    --------
+    >>> data = pd.DataFrame({"team": ["A"] * 7 + ["B"] * 5,
+    ...                      "family": list("abcdefg") + list("hijkl"),
+    ...                      "wave": [0] * 12})
+    >>> sample_table(data).formatted("en").iloc[0].tolist()
+    ['T0', '2', '12', '100.0%', '—']
+    """
+    present = [lv for lv in levels if lv in data.columns]
+    if not present:
+        raise SpecificationError(f"None of the level columns {list(levels)} is in the data.")
+    _require(data, [wave], "data")
+    respondent = present[-1]
+    waves = sorted(data[wave].dropna().unique())
+    rows = {}
+    previous: set | None = None
+    baseline = None
+    for w in waves:
+        part = data.loc[data[wave] == w]
+        row = {f"n_{lv}": float(part[lv].nunique()) for lv in present}
+        ids = set(part[respondent].dropna())
+        baseline = len(ids) if baseline is None else baseline
+        row["retention"] = len(ids) / baseline if baseline else np.nan
+        row["dropout"] = float(len(previous - ids)) if previous is not None else np.nan
+        previous = ids
+        rows[_wave_label(w)] = row
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "wave"
+    counts = pd.DataFrame({c: frame[f"n_{respondent}"] for c in frame.columns})
+    sup = suppress_small_cells(frame, counts, k)
+    frame = frame.mask(sup.mask)
+    plural = {lv: _PLURALS.get(lv, (lv, lv)) for lv in present}
+    columns = tuple(
+        Column(f"n_{lv}", plural[lv][0].capitalize(), plural[lv][1].capitalize(), kind="int")
+        for lv in present
+    ) + (
+        Column("retention", "% van T0", "% of T0", kind="pct", digits=1),
+        Column("dropout", "Uitval", "Dropout", kind="int"),
+    )
+    resp_nl, resp_en = plural[respondent]
+    return Table(
+        frame=frame,
+        columns=columns,
+        title_nl="Steekproef per niveau en meetmoment",
+        title_en="Sample per level and wave",
+        note_nl=(
+            f"Aantallen eenheden met ten minste één respons per meetmoment. % van T0 = "
+            f"{resp_nl} als percentage van het eerste meetmoment. Uitval = {resp_nl} die op "
+            "het vorige meetmoment wel en nu niet hebben gereageerd."
+        ),
+        note_en=(
+            f"Units with at least one response per wave. % of T0 = {resp_en} as a percentage "
+            f"of the first wave. Dropout = {resp_en} who responded at the previous wave but "
+            "not at this one."
+        ),
+        stub_nl=("Meetmoment",),
+        stub_en=("Wave",),
+        suppressed=sup.mask,
+        footnote_nl=sup.footnote_nl,
+        footnote_en=sup.footnote_en,
+    )
+
+
+def descriptives_table(
+    data: pd.DataFrame,
+    measures: Mapping[str, tuple[str, str]] | Sequence[str],
+    *,
+    by: str = "offer",
+    wave: str = "wave",
+    by_labels: Mapping[Hashable, tuple[str, str]] | None = None,
+    k: int = 5,
+    digits: int = 2,
+) -> Table:
+    """n, mean and SD of each measure per wave and condition, with small-cell suppression.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long data with the measures (scale scores), ``wave`` and ``by``.
+    measures : mapping or sequence of str
+        Columns to describe; a mapping gives their labels ``(nl, en)``.
+    by : str, default "offer"
+        Condition shown side by side (``offer``, ``ses``, ``migration_background``,
+        ``age_band``). Identifier columns are refused.
+    wave : str, default "wave"
+    by_labels : mapping, optional
+        Labels ``(nl, en)`` of the values of ``by``, in the order to show them (values
+        without a label follow, sorted); defaults to :data:`OFFER_LABELS` for ``offer``.
+    k : int, default 5
+        Cells (measure x wave x condition) with fewer than ``k`` scores are suppressed;
+        since the number of respondents per wave is published, the next-smallest
+        condition of that wave is suppressed too (secondary suppression).
+    digits : int, default 2
+
+    Returns
+    -------
+    Table
+        Rows: measure x wave; columns: n, M and SD under a spanner per condition.
+        Conditions without respondents at a wave (such as the offer at T0 in a stepped
+        wedge) show n = 0 and a dash.
+
+    Examples
+    --------
+    >>> data = pd.DataFrame({"wave": [0] * 8 + [1] * 8, "offer": [0] * 8 + [0] * 5 + [1] * 3,
+    ...                      "mastery": np.arange(16.0)})
+    >>> t = descriptives_table(data, {"mastery": ("beheersing", "mastery")})
+    >>> t.formatted("en").iloc[:, :5].values.tolist()
+    [['mastery', 'T0', '8', '3.50', '2.45'], ['', 'T1', '×', '×', '×']]
+    """
+    if isinstance(measures, Mapping):
+        measure_labels = dict(measures)
+    else:
+        measure_labels = {m: (m, m) for m in measures}
+    _require(data, [*measure_labels, wave, by], "data")
+    assert_no_identifiers(data[[by]].drop_duplicates())
+    if by_labels is None:
+        by_labels = OFFER_LABELS if by == "offer" else {}
+    present = set(data[by].dropna().unique())
+    conditions = [c for c in by_labels if c in present]
+    conditions += sorted(present - set(conditions), key=lambda v: (str(type(v)), v))
+    waves = sorted(data[wave].dropna().unique())
+    index = pd.MultiIndex.from_product(
+        [list(measure_labels), [_wave_label(w) for w in waves]], names=["measure", "wave"]
+    )
+    pieces = {}
+    for m in measure_labels:
+        described = data.groupby([wave, by])[m].agg(["count", "mean", "std"])  # count skips NaN
+        pieces[m] = described.rename(columns={"count": "n", "std": "sd"}).unstack(by)
+    wide = pd.concat(pieces, names=["measure", "wave"]).swaplevel(axis=1)
+    wide.index = pd.MultiIndex.from_tuples(
+        [(m, _wave_label(w)) for m, w in wide.index], names=["measure", "wave"]
+    )
+    stats_columns = pd.MultiIndex.from_product([conditions, ["n", "mean", "sd"]])
+    frame = wide.reindex(index=index, columns=stats_columns).astype(float)
+    n_columns = [(c, "n") for c in conditions]
+    frame[n_columns] = frame[n_columns].fillna(0.0)
+    counts = frame[n_columns].droplevel(1, axis=1)
+    sup = suppress_small_cells(frame, counts, k, margins="rows")
+    frame = frame.mask(sup.mask)
+    columns = []
+    for c in conditions:
+        span = by_labels.get(c, (str(c), str(c)))
+        columns += [
+            Column((c, "n"), "n", "n", kind="int", spanner_nl=span[0], spanner_en=span[1]),
+            Column((c, "mean"), "M", "M", digits=digits, spanner_nl=span[0], spanner_en=span[1]),
+            Column((c, "sd"), "SD", "SD", digits=digits, spanner_nl=span[0], spanner_en=span[1]),
+        ]
+    return Table(
+        frame=frame,
+        columns=tuple(columns),
+        title_nl="Gemiddelden en standaardafwijkingen per meetmoment en conditie",
+        title_en="Means and standard deviations by wave and condition",
+        note_nl="n = aantal respondenten met een score; M = gemiddelde; SD = standaardafwijking.",
+        note_en="n = number of respondents with a score; M = mean; SD = standard deviation.",
+        stub_nl=("Maat", "Meetmoment"),
+        stub_en=("Measure", "Wave"),
+        labels=measure_labels,
+        suppressed=sup.mask,
+        footnote_nl=sup.footnote_nl,
+        footnote_en=sup.footnote_en,
+    )
+
+
+def reliability_table(
+    reliability: pd.DataFrame,
+    labels: Mapping[Hashable, tuple[str, str]] | None = None,
+    *,
+    k: int = 5,
+    digits: int = 2,
+) -> Table:
+    """Cronbach's alpha and McDonald's omega with 95% CIs per scale and subscale.
+
+    Parameters
+    ----------
+    reliability : pandas.DataFrame
+        Columns ``scale, subscale, n, alpha, alpha_ci_low, alpha_ci_high, omega,
+        omega_ci_low, omega_ci_high`` (the contract of ``scales.reliability``). An empty
+        or missing subscale stands for the whole scale.
+    labels : mapping, optional
+        Labels ``(nl, en)`` of scale and subscale codes.
+    k : int, default 5
+        Rows resting on fewer than ``k`` respondents are suppressed.
+    digits : int, default 2
+
+    Examples
+    --------
+    >>> rel = pd.DataFrame({"scale": ["psoc", "psoc"], "subscale": ["satisfaction", "efficacy"],
+    ...     "n": [2859, 2859], "alpha": [0.81, 0.78], "alpha_ci_low": [0.80, 0.77],
+    ...     "alpha_ci_high": [0.82, 0.79], "omega": [0.82, 0.79], "omega_ci_low": [0.81, 0.78],
+    ...     "omega_ci_high": [0.83, 0.80]})
+    >>> reliability_table(rel).formatted("nl").iloc[0].tolist()
+    ['psoc', 'satisfaction', '2.859', ',81', '[,80; ,82]', ',82', '[,81; ,83]']
+    """
+    cols = ["scale", "subscale", "n"] + [
+        f"{stat}{end}" for stat in ("alpha", "omega") for end in ("", "_ci_low", "_ci_high")
+    ]
+    _require(reliability, cols, "reliability frame")
+    frame = reliability[cols].copy()
+    frame["subscale"] = frame["subscale"].fillna("").astype(str)
+    frame = frame.set_index(["scale", "subscale"])
+    numbers = frame.astype(float)
+    counts = pd.DataFrame({c: numbers["n"] for c in numbers.columns})
+    sup = suppress_small_cells(numbers, counts, k)
+    numbers = numbers.mask(sup.mask)
+    labels = dict(labels or {})
+    labels.setdefault("", ("", ""))
+    return Table(
+        frame=numbers,
+        columns=(
+            Column("n", "n", "n", kind="int"),
+            Column("alpha", "\u03b1", "\u03b1", kind="bounded", digits=digits),
+            Column("alpha_ci_low", "95%-BI", "95% CI", "bounded_ci", digits, "alpha_ci_high"),
+            Column("omega", "\u03c9", "\u03c9", kind="bounded", digits=digits),
+            Column("omega_ci_low", "95%-BI", "95% CI", "bounded_ci", digits, "omega_ci_high"),
+        ),
+        title_nl="Betrouwbaarheid van de schalen",
+        title_en="Reliability of the scales",
+        note_nl="\u03b1 = Cronbachs alfa; \u03c9 = McDonalds omega; BI = betrouwbaarheidsinterval.",
+        note_en="\u03b1 = Cronbach's alpha; \u03c9 = McDonald's omega; CI = confidence interval.",
+        stub_nl=("Schaal", "Subschaal"),
+        stub_en=("Scale", "Subscale"),
+        labels=labels,
+        suppressed=sup.mask,
+        footnote_nl=sup.footnote_nl,
+        footnote_en=sup.footnote_en,
+    )
+
+
+_FIXED = ["estimate", "se", "df", "t", "p", "ci_low", "ci_high"]
+
+
+def fixed_effects_table(
+    fixed: pd.DataFrame,
+    labels: Mapping[Hashable, tuple[str, str]] | None = None,
+    *,
+    digits: int = 2,
+) -> Table:
+    """Fixed effects of a multilevel model: b, SE, df, t, p and 95% CI.
+
+    Parameters
+    ----------
+    fixed : pandas.DataFrame
+        Indexed by term, columns ``estimate, se, df, t, p, ci_low, ci_high``
+        (Satterthwaite df), as ``MultilevelResult.fixed``.
+    labels : mapping, optional
+        Labels ``(nl, en)`` of terms, added to :data:`TERM_LABELS`.
+    digits : int, default 2
+        Decimals of b, SE, t and the CI (df get one decimal).
+
+    Returns
+    -------
+    Table
+        ``frame`` holds the numbers of ``fixed`` unchanged, in the same order.
+
+    Examples
+    --------
+    See :meth:`Table.formatted`.
+    """
+    _require(fixed, _FIXED, "fixed-effects frame")
+    frame = fixed[_FIXED].astype(float)
+    frame.index = frame.index.astype(str)
+    frame.index.name = "term"
+    return Table(
+        frame=frame,
+        columns=(
+            Column("estimate", "b", "b", digits=digits),
+            Column("se", "SE", "SE", digits=digits),
+            Column("df", "df", "df", digits=1),
+            Column("t", "t", "t", digits=digits),
+            Column("p", "p", "p", kind="p"),
+            Column("ci_low", "95%-BI", "95% CI", kind="ci", digits=digits, source_high="ci_high"),
+        ),
+        title_nl="Vaste effecten van het multilevelmodel",
+        title_en="Fixed effects of the multilevel model",
+        note_nl=(
+            "b = ongestandaardiseerde schatting; SE = standaardfout; df = vrijheidsgraden "
+            "volgens Satterthwaite; BI = betrouwbaarheidsinterval."
+        ),
+        note_en=(
+            "b = unstandardised estimate; SE = standard error; df = Satterthwaite degrees "
+            "of freedom; CI = confidence interval."
+        ),
+        stub_nl=("Predictor",),
+        stub_en=("Predictor",),
+        labels={**TERM_LABELS, **(labels or {})},
+    )
+
+
+#: Names of the intercept term: lme4's "(Intercept)" and the package engine's "Intercept".
+_INTERCEPTS = ("(Intercept)", "Intercept")
+
+
+def _tidy_variance(variance: pd.DataFrame) -> pd.DataFrame:
+    """Variance components with columns level, term, variance, sd.
+
+    Accepts the columns of the report contract, or ``MultilevelResult.variance``: indexed
+    by (group, term).
+    """
+    frame = variance
+    if "level" not in frame.columns and "group" in frame.index.names:
+        frame = frame.reset_index().rename(columns={"group": "level"})
+    _require(frame, ["level", "term", "variance", "sd"], "variance-components frame")
+    return frame
+
+
+def _shares(variance: pd.DataFrame) -> pd.Series:
+    """Share of total variance of intercept and residual components (NaN for slopes)."""
+    intercept = (variance["level"] == "residual") | variance["term"].astype(str).isin(_INTERCEPTS)
+    total = variance.loc[intercept, "variance"].sum()
+    return (variance["variance"] / total).where(intercept)
+
+
+def variance_table(
+    variance: pd.DataFrame,
+    labels: Mapping[Hashable, tuple[str, str]] | None = None,
+    *,
+    digits: int = 3,
+) -> Table:
+    """Variance components with the share of the total variance per level (ICC).
+
+    Parameters
+    ----------
+    variance : pandas.DataFrame
+        Columns ``level, term, variance, sd``, or indexed by ``(group, term)`` as
+        ``MultilevelResult.variance``; the residual has level ``"residual"``.
+    labels : mapping, optional
+        Labels ``(nl, en)`` of levels, added to :data:`LEVEL_LABELS`.
+    digits : int, default 3
+
+    Returns
+    -------
+    Table
+        Stub: level (and term, when a model has random slopes). ``share`` is the
+        variance of a level's intercept divided by the sum of the intercept and residual
+        variances: the ICC of that level. Slopes have no share (it would depend on the
+        covariate's value).
+
+    Examples
+    --------
+    >>> vc = pd.DataFrame({"level": ["organisation", "organisation:team", "residual"],
+    ...     "term": ["(Intercept)"] * 3, "variance": [0.04, 0.06, 0.90], "sd": [0.2, 0.245, 0.949]})
+    >>> variance_table(vc).formatted("en")["Share"].tolist()
+    ['.04', '.06', '.90']
+    """
+    frame = _tidy_variance(variance).copy()
+    frame["term"] = frame["term"].fillna("").astype(str)
+    frame["share"] = _shares(frame)
+    slopes = bool(((frame["level"] != "residual") & ~frame["term"].isin(_INTERCEPTS)).any())
+    keys = ["level", "term"] if slopes else ["level"]
+    frame = frame.set_index(keys)[["variance", "sd", "share"]].astype(float)
+    note_nl = (
+        "Aandeel = variantie van het niveau gedeeld door de totale variantie: de "
+        "intraklassecorrelatie (ICC) van dat niveau."
+    )
+    note_en = (
+        "Share = the level's variance divided by the total variance: the intraclass "
+        "correlation (ICC) of that level."
+    )
+    if {"organisation", "organisation:team"} <= set(frame.index.get_level_values("level")):
+        note_nl += (
+            " De correlatie tussen twee metingen in hetzelfde team is de som van de aandelen "
+            "van organisatie en team."
+        )
+        note_en += (
+            " The correlation between two measurements in the same team is the sum of the "
+            "organisation and team shares."
+        )
+    if slopes:
+        note_nl += (
+            " Voor random hellingen is geen aandeel gegeven; het totaal omvat alleen "
+            "intercepts en residu."
+        )
+        note_en += (
+            " Random slopes have no share; the total includes intercepts and the residual only."
+        )
+    return Table(
+        frame=frame,
+        columns=(
+            Column("variance", "Variantie", "Variance", digits=digits),
+            Column("sd", "SD", "SD", digits=digits),
+            Column("share", "Aandeel", "Share", kind="bounded", digits=2),
+        ),
+        title_nl="Variantiecomponenten",
+        title_en="Variance components",
+        note_nl=note_nl,
+        note_en=note_en,
+        stub_nl=("Niveau", "Term")[: len(keys)],
+        stub_en=("Level", "Term")[: len(keys)],
+        labels={**LEVEL_LABELS, **(labels or {})},
+    )
+
+
+_COMPARISON_ALIASES = {
+    "n_par": "npar", "aic": "AIC", "bic": "BIC", "loglik": "logLik",
+    "chisq": "chi2", "Chisq": "chi2", "Df": "df", "Pr(>Chisq)": "p",
+}  # fmt: skip
+
+
+def model_comparison_table(
+    comparison: pd.DataFrame,
+    labels: Mapping[Hashable, tuple[str, str]] | None = None,
+) -> Table:
+    """Compare nested models: parameters, AIC, BIC, log-likelihood, likelihood-ratio test.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        Indexed by model name, in order of growing complexity, with columns
+        ``n_par, aic, bic, loglik, chisq, df, p`` (as ``MultilevelResult.lrt``) or
+        ``npar, AIC, BIC, logLik, Chisq, Df, Pr(>Chisq)`` (as R's ``anova(m0, m1)``);
+        other columns are ignored. The first model has no test (NaN).
+    labels : mapping, optional
+        Labels ``(nl, en)`` of the model names.
+
+    Examples
+    --------
+    >>> cmp = pd.DataFrame({"npar": [4, 5], "AIC": [10234.5, 10220.1], "BIC": [10260.2, 10252.3],
+    ...     "logLik": [-5113.2, -5105.0], "chi2": [np.nan, 16.4], "df": [np.nan, 1], "p": [np.nan, 5e-5]},
+    ...     index=["M0", "M1"])
+    >>> model_comparison_table(cmp).formatted("en").iloc[1].tolist()
+    ['M1', '5', '10,220.1', '10,252.3', '-5,105.0', '16.40', '1', '< .001']
+    """
+    cols = ["npar", "AIC", "BIC", "logLik", "chi2", "df", "p"]
+    frame = comparison.rename(columns=_COMPARISON_ALIASES)
+    _require(frame, cols, "model-comparison frame")
+    frame = frame[cols].astype(float)
+    frame.index = frame.index.astype(str)
+    frame.index.name = "model"
+    return Table(
+        frame=frame,
+        columns=(
+            Column("npar", "Parameters", "Parameters", kind="int"),
+            Column("AIC", "AIC", "AIC", digits=1),
+            Column("BIC", "BIC", "BIC", digits=1),
+            Column("logLik", "Log-likelihood", "Log-likelihood", digits=1),
+            Column("chi2", "\u03c7\u00b2", "\u03c7\u00b2", digits=2),
+            Column("df", "df", "df", kind="int"),
+            Column("p", "p", "p", kind="p"),
+        ),
+        title_nl="Vergelijking van modellen",
+        title_en="Model comparison",
+        note_nl=(
+            "AIC en BIC: lager is beter. \u03c7\u00b2 = likelihood-ratiotoets van elk model "
+            "tegen het model in de rij erboven, met df het verschil in aantal parameters."
+        ),
+        note_en=(
+            "AIC and BIC: lower is better. \u03c7\u00b2 = likelihood-ratio test of each model "
+            "against the model in the row above, df = the difference in parameters."
+        ),
+        stub_nl=("Model",),
+        stub_en=("Model",),
+        labels=dict(labels or {}),
+    )

@@ -1,0 +1,361 @@
+"""Sentences for reports in Dutch and English, in the spirit of R's easystats ``report``.
+
+Built from the tidy DataFrames of a fitted model (see the data contracts in
+:mod:`lerendtransformeren.report.tables`): one sentence per fixed effect with estimate,
+95% CI, Satterthwaite t test and p value (APA style), a sentence on how the variance is
+partitioned over the levels, and a methods paragraph that names the model, the
+estimation, the df method and the software with versions and citations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+
+import pandas as pd
+
+from lerendtransformeren.exceptions import SpecificationError
+from lerendtransformeren.report.format import check_lang, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_pct
+from lerendtransformeren.report.provenance import Provenance
+from lerendtransformeren.report.tables import _shares, _tidy_variance
+
+__all__ = [
+    "EFFECT_LABELS",
+    "REFERENCES",
+    "effect_sentence",
+    "fixed_effects_text",
+    "variance_sentence",
+    "methods_paragraph",
+]
+
+#: How terms are named in running text (Dutch with article, English with article).
+EFFECT_LABELS: dict[Hashable, tuple[str, str]] = {
+    "offer": ("het ondersteuningsaanbod", "the support offer"),
+    "wave": ("tijd (per meetmoment)", "time (per wave)"),
+}
+
+_BETWEEN: dict[str, tuple[str, str]] = {
+    "goal": ("tussen transformatiedoelen", "between transformation goals"),
+    "organisation": ("tussen organisaties", "between organisations"),
+    "organisation:team": ("tussen teams binnen organisaties", "between teams within organisations"),
+    "team": ("tussen teams", "between teams"),
+    "organisation:team:professional": (
+        "tussen professionals binnen teams",
+        "between professionals within teams",
+    ),
+    "professional": ("tussen professionals", "between professionals"),
+    "family": ("tussen gezinnen", "between families"),
+    "residual": (
+        "in het residu (binnen de laagste eenheid)",
+        "in the residual (within the lowest unit)",
+    ),
+}
+
+_UNITS: dict[str, tuple[str, str]] = {
+    "goal": ("transformatiedoelen", "transformation goals"),
+    "organisation": ("organisaties", "organisations"),
+    "organisation:team": ("teams binnen organisaties", "teams within organisations"),
+    "team": ("teams", "teams"),
+    "organisation:team:professional": ("professionals binnen teams", "professionals within teams"),
+    "professional": ("professionals", "professionals"),
+    "family": ("gezinnen", "families"),
+}
+
+#: APA references of the methods and software cited by :func:`methods_paragraph`.
+REFERENCES: dict[str, str] = {
+    "bates2015": (
+        "Bates, D., Mächler, M., Bolker, B., & Walker, S. (2015). Fitting linear mixed-effects "
+        "models using lme4. Journal of Statistical Software, 67(1), 1-48. "
+        "https://doi.org/10.18637/jss.v067.i01"
+    ),
+    "harris2020": (
+        "Harris, C. R., Millman, K. J., van der Walt, S. J., et al. (2020). Array programming "
+        "with NumPy. Nature, 585, 357-362. https://doi.org/10.1038/s41586-020-2649-2"
+    ),
+    "hunter2007": (
+        "Hunter, J. D. (2007). Matplotlib: A 2D graphics environment. Computing in Science & "
+        "Engineering, 9(3), 90-95. https://doi.org/10.1109/MCSE.2007.55"
+    ),
+    "kuznetsova2017": (
+        "Kuznetsova, A., Brockhoff, P. B., & Christensen, R. H. B. (2017). lmerTest package: "
+        "Tests in linear mixed effects models. Journal of Statistical Software, 82(13), 1-26. "
+        "https://doi.org/10.18637/jss.v082.i13"
+    ),
+    "mckinney2010": (
+        "McKinney, W. (2010). Data structures for statistical computing in Python. In S. van "
+        "der Walt & J. Millman (Eds.), Proceedings of the 9th Python in Science Conference "
+        "(pp. 56-61). https://doi.org/10.25080/Majora-92bf1922-00a"
+    ),
+    "seabold2010": (
+        "Seabold, S., & Perktold, J. (2010). Statsmodels: Econometric and statistical modeling "
+        "with Python. In S. van der Walt & J. Millman (Eds.), Proceedings of the 9th Python in "
+        "Science Conference (pp. 92-96). https://doi.org/10.25080/Majora-92bf1922-011"
+    ),
+    "satterthwaite1946": (
+        "Satterthwaite, F. E. (1946). An approximate distribution of estimates of variance "
+        "components. Biometrics Bulletin, 2(6), 110-114. https://doi.org/10.2307/3002019"
+    ),
+    "virtanen2020": (
+        "Virtanen, P., Gommers, R., Oliphant, T. E., et al. (2020). SciPy 1.0: Fundamental "
+        "algorithms for scientific computing in Python. Nature Methods, 17, 261-272. "
+        "https://doi.org/10.1038/s41592-019-0686-2"
+    ),
+    "waskom2021": (
+        "Waskom, M. L. (2021). seaborn: Statistical data visualization. Journal of Open "
+        "Source Software, 6(60), 3021. https://doi.org/10.21105/joss.03021"
+    ),
+}
+
+_FIXED = ["estimate", "df", "t", "p", "ci_low", "ci_high"]
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SpecificationError(
+            f"The {what} lacks column(s) {missing}; it has {list(frame.columns)}."
+        )
+
+
+def _join(items: Sequence[str], lang: str) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    last = " en " if lang == "nl" else " and "
+    return ", ".join(items[:-1]) + last + items[-1]
+
+
+def effect_sentence(
+    fixed: pd.DataFrame,
+    term: Hashable,
+    *,
+    lang: str = "nl",
+    label: str | tuple[str, str] | None = None,
+    digits: int = 2,
+) -> str:
+    """One sentence reporting a fixed effect: estimate, 95% CI, t(df) and p.
+
+    Parameters
+    ----------
+    fixed : pandas.DataFrame
+        Fixed effects indexed by term, with columns ``estimate, df, t, p, ci_low,
+        ci_high`` (Satterthwaite df).
+    term : hashable
+        Row of ``fixed`` to report.
+    lang : {"nl", "en"}, default "nl"
+    label : str or (nl, en), optional
+        How to name the term in text; default from :data:`EFFECT_LABELS`, else the term.
+    digits : int, default 2
+        Decimals of estimate, CI and t (df get one decimal).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> fixed = pd.DataFrame({"estimate": [0.18], "se": [0.035], "df": [12.4], "t": [5.1],
+    ...     "p": [0.00021], "ci_low": [0.11], "ci_high": [0.25]}, index=["offer"])
+    >>> effect_sentence(fixed, "offer", lang="nl")
+    'Het effect van het ondersteuningsaanbod was 0,18 (95%-BI [0,11; 0,25]), t(12,4) = 5,10, p < ,001.'
+    >>> effect_sentence(fixed, "offer", lang="en")
+    'The effect of the support offer was 0.18 (95% CI [0.11, 0.25]), t(12.4) = 5.10, p < .001.'
+    """
+    check_lang(lang)
+    _require(fixed, _FIXED, "fixed-effects frame")
+    if term not in fixed.index:
+        raise SpecificationError(
+            f"Term {term!r} is not in the fixed effects; terms are {list(fixed.index)}."
+        )
+    row = fixed.loc[term]
+    if label is None:
+        label = EFFECT_LABELS.get(term, (str(term), str(term)))
+    name = label if isinstance(label, str) else label[0 if lang == "nl" else 1]
+    est = fmt_num(row["estimate"], digits, lang)
+    ci = fmt_ci(row["ci_low"], row["ci_high"], digits, lang)
+    df = fmt_num(row["df"], 1, lang)
+    t = fmt_num(row["t"], digits, lang)
+    test = f"t({df}) = {t}, {fmt_p(row['p'], lang, prefix=True)}"
+    if lang == "nl":
+        return f"Het effect van {name} was {est} (95%-BI {ci}), {test}."
+    return f"The effect of {name} was {est} (95% CI {ci}), {test}."
+
+
+def fixed_effects_text(
+    fixed: pd.DataFrame,
+    *,
+    lang: str = "nl",
+    labels: Mapping[Hashable, str | tuple[str, str]] | None = None,
+    digits: int = 2,
+) -> str:
+    """One :func:`effect_sentence` per fixed effect other than the intercept.
+
+    Examples
+    --------
+    >>> fixed = pd.DataFrame({"estimate": [2.4, -0.02, 0.18], "se": [0.1, 0.01, 0.035],
+    ...     "df": [14.1, 2900.3, 12.4], "t": [24.0, -2.0, 5.1], "p": [1e-12, 0.0456, 0.00021],
+    ...     "ci_low": [2.19, -0.04, 0.11], "ci_high": [2.61, -0.0004, 0.25]},
+    ...     index=["Intercept", "wave", "offer"])
+    >>> print(fixed_effects_text(fixed, lang="en"))
+    The effect of time (per wave) was -0.02 (95% CI [-0.04, 0.00]), t(2,900.3) = -2.00, p = .046. The effect of the support offer was 0.18 (95% CI [0.11, 0.25]), t(12.4) = 5.10, p < .001.
+    """
+    labels = labels or {}
+    terms = [t for t in fixed.index if str(t) not in ("Intercept", "(Intercept)")]
+    return " ".join(
+        effect_sentence(fixed, t, lang=lang, label=labels.get(t), digits=digits) for t in terms
+    )
+
+
+def variance_sentence(
+    variance: pd.DataFrame,
+    *,
+    lang: str = "nl",
+    labels: Mapping[str, tuple[str, str]] | None = None,
+) -> str:
+    """How the total variance is shared over the levels (the ICCs), as one sentence.
+
+    Parameters
+    ----------
+    variance : pandas.DataFrame
+        Columns ``level, term, variance, sd`` or indexed by ``(group, term)`` as
+        ``MultilevelResult.variance``; the residual has level ``"residual"``. Only
+        intercept variances and the residual count (random slopes have no share).
+    lang : {"nl", "en"}, default "nl"
+    labels : mapping, optional
+        Phrases ``(nl, en)`` per level ("tussen organisaties", "between organisations").
+
+    Examples
+    --------
+    >>> vc = pd.DataFrame({"level": ["organisation", "organisation:team", "residual"],
+    ...     "term": ["(Intercept)"] * 3, "variance": [0.04, 0.06, 0.90], "sd": [0.2, 0.245, 0.949]})
+    >>> variance_sentence(vc, lang="nl")
+    'Van de totale variantie lag 4% tussen organisaties, 6% tussen teams binnen organisaties en 90% in het residu (binnen de laagste eenheid).'
+    >>> variance_sentence(vc, lang="en")
+    'Of the total variance, 4% lay between organisations, 6% between teams within organisations and 90% in the residual (within the lowest unit).'
+    """
+    check_lang(lang)
+    variance = _tidy_variance(variance)
+    phrases = {**_BETWEEN, **(labels or {})}
+    shares = _shares(variance)
+    parts = []
+    for level, share in zip(variance["level"], shares):
+        if pd.isna(share):
+            continue
+        phrase = phrases.get(level, (f"op niveau {level}", f"at level {level}"))
+        verb = " lay" if lang == "en" and not parts else ""
+        parts.append(f"{fmt_pct(share, 0, lang)}{verb} {phrase[0 if lang == 'nl' else 1]}")
+    if lang == "nl":
+        return f"Van de totale variantie lag {_join(parts, lang)}."
+    return f"Of the total variance, {_join(parts, lang)}."
+
+
+def methods_paragraph(
+    *,
+    outcome: str | tuple[str, str],
+    formula: str,
+    levels: Sequence[str],
+    n_obs: int,
+    n_units: Mapping[str, int] | None = None,
+    estimation: str = "REML",
+    engine: str = "nested",
+    provenance: Provenance | None = None,
+    lang: str = "nl",
+) -> str:
+    """A methods paragraph: model, estimation, df method, software with versions, citations.
+
+    Parameters
+    ----------
+    outcome : str or (nl, en)
+        The outcome in words ("beheersing (Pearlin)").
+    formula : str
+        The model formula, shown as is.
+    levels : sequence of str
+        Grouping levels with random intercepts, top down (``"organisation"``,
+        ``"organisation:team"``, ...).
+    n_obs : int
+        Number of measurements the model used.
+    n_units : mapping, optional
+        Number of units per level, shown after the number of measurements.
+    estimation : {"REML", "ML"}, default "REML"
+    engine : {"nested", "statsmodels"}, default "nested"
+        The package's exact nested engine, or the statsmodels MixedLM fallback.
+    provenance : Provenance, optional
+        For the Python and library versions; without it no versions are named.
+    lang : {"nl", "en"}, default "nl"
+
+    Returns
+    -------
+    str
+        Citations are (Author, year) keys of :data:`REFERENCES`.
+
+    Examples
+    --------
+    >>> text = methods_paragraph(outcome=("beheersing", "mastery"),
+    ...     formula="mastery ~ wave + offer + (1 | organisation/team)",
+    ...     levels=["organisation", "organisation:team"], n_obs=9584,
+    ...     n_units={"organisation": 15, "organisation:team": 60}, lang="en")
+    >>> text[:118]
+    'We analysed mastery with a linear multilevel model (mastery ~ wave + offer + (1 | organisation/team)) with random inte'
+    >>> "Satterthwaite (1946)" in text and "9,584 measurements" in text
+    True
+    """
+    check_lang(lang)
+    if estimation not in ("REML", "ML"):
+        raise SpecificationError(f"estimation={estimation!r} must be 'REML' or 'ML'.")
+    if engine not in ("nested", "statsmodels"):
+        raise SpecificationError(f"engine={engine!r} must be 'nested' or 'statsmodels'.")
+    nl = lang == "nl"
+    what = outcome if isinstance(outcome, str) else outcome[0 if nl else 1]
+    units = [_UNITS.get(lv, (lv, lv))[0 if nl else 1] for lv in levels]
+    counts = ""
+    if n_units:
+        counted = [
+            f"{fmt_int(n, lang)} {_UNITS.get(lv, (lv, lv))[0 if nl else 1]}"
+            for lv, n in n_units.items()
+        ]
+        counts = " in " + _join(counted, lang)
+    how = {"REML": "restricted maximum likelihood (REML)", "ML": "maximum likelihood (ML)"}[estimation]
+    versions = dict(provenance.libraries) if provenance else {}
+
+    def sw(name: str, dist: str, cite: str) -> str:
+        v = versions.get(dist)
+        return f"{name} {v} ({cite})" if v else f"{name} ({cite})"
+
+    software = [
+        sw("NumPy", "numpy", "Harris et al., 2020"),
+        sw("pandas", "pandas", "McKinney, 2010"),
+        sw("SciPy", "scipy", "Virtanen et al., 2020"),
+        sw("matplotlib", "matplotlib", "Hunter, 2007"),
+        sw("seaborn", "seaborn", "Waskom, 2021"),
+    ]
+    if engine == "statsmodels":
+        software.insert(0, sw("statsmodels", "statsmodels", "Seabold & Perktold, 2010"))
+        engine_nl = "met MixedLM van statsmodels"
+        engine_en = "with MixedLM of statsmodels"
+    else:
+        engine_nl = (
+            "met de exacte geneste rekenmethode van lerendtransformeren in de parametrisatie "
+            "van lme4 (Bates et al., 2015)"
+        )
+        engine_en = (
+            "with the exact nested computation of lerendtransformeren in the parametrisation "
+            "of lme4 (Bates et al., 2015)"
+        )
+    python = f"Python {provenance.python}" if provenance else "Python"
+    package = "lerendtransformeren" + (f" {provenance.package_version}" if provenance else "")
+    if nl:
+        return (
+            f"We analyseerden {what} met een lineair multilevelmodel ({formula}) met random "
+            f"intercepts voor {_join(units, lang)}. Het model is geschat met {how} op "
+            f"{fmt_int(n_obs, lang)} metingen{counts}, {engine_nl}. De vaste effecten zijn "
+            "getoetst met t-toetsen met vrijheidsgraden volgens "
+            "Satterthwaite (1946), zoals in lmerTest (Kuznetsova et al., 2017); bij een klein "
+            "aantal organisaties zijn z-toetsen te optimistisch. Analyses zijn uitgevoerd in "
+            f"{python} met {package}, {_join(software, lang)}."
+        )
+    return (
+        f"We analysed {what} with a linear multilevel model ({formula}) with random "
+        f"intercepts for {_join(units, lang)}. The model was estimated by {how} on "
+        f"{fmt_int(n_obs, lang)} measurements{counts}, {engine_en}. Fixed effects were "
+        "tested with t tests with Satterthwaite (1946) degrees of freedom, as in "
+        "lmerTest (Kuznetsova et al., 2017); with few organisations, z tests are too "
+        f"optimistic. Analyses were run in {python} with {package}, {_join(software, lang)}."
+    )

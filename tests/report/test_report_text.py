@@ -1,0 +1,110 @@
+"""Result sentences and the methods paragraph, in Dutch and English."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lerendtransformeren.exceptions import SpecificationError
+from lerendtransformeren.report.provenance import collect_provenance
+from lerendtransformeren.report.text import (
+    REFERENCES,
+    effect_sentence,
+    fixed_effects_text,
+    methods_paragraph,
+    variance_sentence,
+)
+
+FIXED = pd.DataFrame(
+    {
+        "estimate": [2.412, -0.0213, 0.18],
+        "se": [0.101, 0.0102, 0.035],
+        "df": [14.13, 2900.27, 12.4],
+        "t": [23.88, -2.088, 5.1],
+        "p": [1.2e-12, 0.001, 0.00021],
+        "ci_low": [2.195, -0.0413, 0.11],
+        "ci_high": [2.629, -0.0013, 0.25],
+    },
+    index=["Intercept", "wave", "offer"],
+)
+
+
+def test_effect_sentence_in_both_languages():
+    assert effect_sentence(FIXED, "offer", lang="nl") == (
+        "Het effect van het ondersteuningsaanbod was 0,18 (95%-BI [0,11; 0,25]), t(12,4) = 5,10, p < ,001."
+    )
+    assert effect_sentence(FIXED, "offer", lang="en") == (
+        "The effect of the support offer was 0.18 (95% CI [0.11, 0.25]), t(12.4) = 5.10, p < .001."
+    )
+    # p exactly .001 is reported as such, large df with thousands separators
+    assert effect_sentence(FIXED, "wave", lang="nl", label="tijd") == (
+        "Het effect van tijd was -0,02 (95%-BI [-0,04; 0,00]), t(2.900,3) = -2,09, p = ,001."
+    )
+
+
+def test_effect_sentence_errors():
+    with pytest.raises(SpecificationError, match="'ses'"):
+        effect_sentence(FIXED, "ses")
+    with pytest.raises(SpecificationError, match="ci_low"):
+        effect_sentence(FIXED.drop(columns="ci_low"), "offer")
+
+
+def test_fixed_effects_text_skips_the_intercept():
+    text = fixed_effects_text(FIXED, lang="en", labels={"wave": ("tijd", "time")})
+    assert text.count("The effect of") == 2
+    assert text.startswith("The effect of time was") and "Intercept" not in text
+
+
+def test_variance_sentence_partitions_the_variance():
+    vc = pd.DataFrame(
+        {"level": ["organisation", "organisation:team", "organisation", "residual"],
+         "term": ["(Intercept)", "(Intercept)", "wave", "(Intercept)"],
+         "variance": [0.05, 0.05, 0.4, 0.90], "sd": np.sqrt([0.05, 0.05, 0.4, 0.9])}
+    )
+    nl = variance_sentence(vc, lang="nl")
+    assert nl == (
+        "Van de totale variantie lag 5% tussen organisaties, 5% tussen teams binnen organisaties "
+        "en 90% in het residu (binnen de laagste eenheid)."
+    )  # the random slope of wave has no share
+    en = variance_sentence(vc, lang="en", labels={"residual": ("binnen teams", "within teams")})
+    assert en.endswith("and 90% within teams.")
+    assert sum(int(x) for x in re.findall(r"(\d+)%", en)) == 100
+
+
+def test_methods_paragraph_names_model_estimation_df_and_software():
+    prov = collect_provenance(date="2026-11-23")
+    versions = dict(prov.libraries)
+    text = methods_paragraph(
+        outcome=("beheersing", "mastery"),
+        formula="mastery ~ wave + offer + (1 | organisation/team)",
+        levels=["organisation", "organisation:team"],
+        n_obs=9584,
+        n_units={"organisation": 15, "organisation:team": 60},
+        provenance=prov,
+        lang="nl",
+    )
+    assert "restricted maximum likelihood (REML)" in text
+    assert "9.584 metingen in 15 organisaties en 60 teams binnen organisaties" in text
+    assert "Satterthwaite (1946)" in text and "Kuznetsova et al., 2017" in text
+    assert f"pandas {versions['pandas']} (McKinney, 2010)" in text
+    assert f"Python {prov.python}" in text
+    ml = methods_paragraph(outcome="x", formula="x ~ 1", levels=["team"], n_obs=10,
+                           estimation="ML", engine="statsmodels", lang="en")
+    assert "maximum likelihood (ML)" in ml and "Seabold & Perktold, 2010" in ml
+    assert "Python with lerendtransformeren" in ml  # no versions without provenance
+
+
+def test_methods_paragraph_cites_only_listed_references():
+    text = methods_paragraph(outcome="x", formula="x ~ 1", levels=["team"], n_obs=10, engine="statsmodels", lang="en")
+    cited = set(re.findall(r"\b([A-Z][A-Za-z]+)(?: et al\.| & [A-Z][a-z]+)?,? \(?(\d{4})\)?", text))
+    listed = {(ref.split(",")[0], re.search(r"\((\d{4})\)", ref).group(1)) for ref in REFERENCES.values()}
+    assert cited and cited <= listed
+
+
+@pytest.mark.parametrize("kwargs", [{"estimation": "Bayes"}, {"engine": "lme4"}, {"lang": "fr"}])
+def test_methods_paragraph_refuses_unknown_options(kwargs):
+    with pytest.raises(SpecificationError):
+        methods_paragraph(outcome="x", formula="x ~ 1", levels=["team"], n_obs=10, **kwargs)

@@ -294,6 +294,9 @@ class GEEResult:
         """
         if lang not in ("nl", "en"):
             raise SpecificationError(f"lang must be 'nl' or 'en', not {lang!r}.")
+        # imported here: the report layer pulls in matplotlib, which fitting does not need
+        from lerendtransformeren.report.format import fmt_ci, fmt_num, fmt_p
+
         terms = [t for t in self.fixed.index if t != "Intercept"]
         if term is None:
             if not terms:
@@ -328,15 +331,11 @@ class GEEResult:
             else (row["estimate"], row["ci_low"], row["ci_high"])
         )
         level = f"{100 * self.conf_level:g}"
-        ci = (
-            f"{level}%-BI [{_fmt(low, 2, lang)}; {_fmt(high, 2, lang)}]"
-            if nl
-            else f"{level}% CI [{_fmt(low, 2, lang)}, {_fmt(high, 2, lang)}]"
-        )
+        ci = f"{level}%-BI {fmt_ci(low, high, 2, lang)}" if nl else f"{level}% CI {fmt_ci(low, high, 2, lang)}"
         stat = (
-            f"z = {_fmt(row['t'], 2, lang)}"
+            f"z = {fmt_num(row['t'], 2, lang)}"
             if self.df_rule == "normal"
-            else f"t({row['df']:g}) = {_fmt(row['t'], 2, lang)}"
+            else f"t({row['df']:g}) = {fmt_num(row['t'], 2, lang)}"
         )
         correction_nl, correction_en = _CORRECTION_NAME[self.small_sample]
         if self.small_sample == "none":
@@ -347,8 +346,8 @@ class GEEResult:
         clusters = f"{self.n['clusters']} {noun_nl if nl else noun_en}"
         opening = opening[0].upper() + opening[1:]
         return (
-            f"{opening} ({measure} = {_fmt(est, 2, lang)}, {ci}, {stat}, "
-            f"{_fmt_p(row['p'], lang)}; {method}, {clusters})."
+            f"{opening} ({measure} = {fmt_num(est, 2, lang)}, {ci}, {stat}, "
+            f"{fmt_p(row['p'], lang, prefix=True)}; {method}, {clusters})."
         )
 
 
@@ -820,19 +819,6 @@ def _fixed_table(params, cov, df, conf_level, names, exponentiate) -> pd.DataFra
 def _some(items: list, k: int) -> str:
     shown = ", ".join(repr(i) for i in items[:k])
     return f"[{shown}{', ...' if len(items) > k else ''}]"
-
-
-def _fmt(value: float, digits: int, lang: str) -> str:
-    text = f"{value:.{digits}f}"
-    return text.replace(".", ",") if lang == "nl" else text
-
-
-def _fmt_p(p: float, lang: str) -> str:
-    """APA p: no leading zero, three decimals, ``p < .001`` below."""
-    text = "p < .001" if p < 0.001 else f"p = {p:.3f}".replace("0.", ".", 1)
-    if text == "p = 1.000":
-        text = "p > .999"
-    return text.replace(".", ",") if lang == "nl" else text
 
 
 def _example_data(seed: int = 1) -> pd.DataFrame:

@@ -6,6 +6,10 @@ The public API in one place (kept small and stable):
 - the study design: :data:`GOALS`, :func:`goals_table`;
 - questionnaires: the :mod:`scales` subpackage (``scales.score``, ``scales.reliability``,
   ``scales.reliable_change``...);
+- multilevel models: :func:`fit` (exact nested REML, Satterthwaite df) and the
+  :mod:`multilevel` subpackage (GEE, power planning);
+- reports: the :mod:`report` subpackage (tables with small-cell suppression, figures,
+  Dutch/English text, HTML/Word/Markdown);
 - the synthetic study: :mod:`synthetic` (``synthetic.generate(seed)``);
 - errors and warnings: :mod:`exceptions`.
 """
@@ -19,7 +23,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-from lerendtransformeren import design, exceptions, io, scales, synthetic
+from lerendtransformeren import design, exceptions, io, multilevel, report, scales, synthetic
 from lerendtransformeren.design import GOALS, Validated, ValidationReport, goals_table, validate
 from lerendtransformeren.exceptions import (
     ConvergenceError,
@@ -28,12 +32,15 @@ from lerendtransformeren.exceptions import (
     SpecificationError,
 )
 from lerendtransformeren.io import TableRead, read_codebook, read_table
+from lerendtransformeren.multilevel import MultilevelResult, fit, fit_gee
 
 __all__ = [
     "__version__",
     "design",
     "exceptions",
     "io",
+    "report",
+    "multilevel",
     "scales",
     "synthetic",
     "GOALS",
@@ -42,6 +49,9 @@ __all__ = [
     "read_codebook",
     "TableRead",
     "validate",
+    "fit",
+    "fit_gee",
+    "MultilevelResult",
     "Validated",
     "ValidationReport",
     "DataError",

@@ -1,0 +1,283 @@
+"""From a formula and a DataFrame to the arrays of a nested model, with row accounting.
+
+The model frame holds the outcome ``y``, the fixed-effects design ``X`` (patsy, with its
+``design_info`` so that new data can be coded the same way), and the grouping levels
+ordered from the finest to the coarsest, each with its unit codes and random-effect
+designs ``Z``. Rows with a missing value in any variable the model uses are left out and
+counted by reason (first reason that applies, in the order outcome, fixed-effect
+covariates, random-effect covariates, grouping factors). R equivalent: ``lme4::lFormula``
+with ``na.action = na.omit``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import patsy
+
+from lerendtransformeren.exceptions import DataError, SpecificationError
+from lerendtransformeren.multilevel.formula import FormulaSpec, parse_formula
+
+__all__ = ["RandomBlock", "Level", "ModelFrame", "build_frame", "nest_levels"]
+
+
+@dataclass
+class RandomBlock:
+    """The random effects of one term at one level: ``names`` are patsy column names."""
+
+    group: str
+    expr: str
+    names: list[str]
+    Z: np.ndarray  # (n, q)
+    design_info: patsy.DesignInfo | None = None
+
+    @property
+    def q(self) -> int:
+        return len(self.names)
+
+
+@dataclass
+class Level:
+    """One grouping level: unit code per row, unit labels, and its random blocks."""
+
+    name: str
+    factors: tuple[str, ...]
+    codes: np.ndarray
+    labels: np.ndarray
+    blocks: list[RandomBlock] = field(default_factory=list)
+
+    @property
+    def n_units(self) -> int:
+        return len(self.labels)
+
+    @property
+    def q(self) -> int:
+        return sum(b.q for b in self.blocks)
+
+
+@dataclass
+class ModelFrame:
+    """Arrays of a model plus the bookkeeping needed for output and prediction."""
+
+    spec: FormulaSpec
+    y: np.ndarray
+    y_name: str
+    X: np.ndarray
+    x_names: list[str]
+    x_design_info: patsy.DesignInfo
+    levels: list[Level]  # finest first
+    row_index: pd.Index
+    n_total: int
+    left_out: dict[str, int]
+    keep: np.ndarray  # rows of the data used (boolean, by position)
+
+
+def _patsy(formula_or_desc, data, env, what: str, na_action="drop"):
+    try:
+        return patsy.dmatrix(formula_or_desc, data, NA_action=na_action, eval_env=env, return_type="dataframe")
+    except patsy.PatsyError as exc:
+        cols = ", ".join(map(str, data.columns[:30]))
+        raise SpecificationError(
+            f"Cannot build the {what} of the model: {exc.message}. "
+            f"Check the spelling against the data columns: {cols}."
+        ) from None
+
+
+def _unit_codes(data: pd.DataFrame, factors: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    grouped = data.groupby(list(factors), sort=True, observed=True, dropna=False)
+    codes = grouped.ngroup().to_numpy(dtype=np.int64)
+    keys = grouped.size().index
+    if isinstance(keys, pd.MultiIndex):
+        labels = np.array([":".join(map(str, k)) for k in keys], dtype=object)
+    else:
+        labels = np.array([str(k) for k in keys], dtype=object)
+    return codes, labels
+
+
+def nest_levels(levels: list[Level]) -> list[Level]:
+    """Order levels from finest to coarsest, merge equal partitions, check the nesting.
+
+    Raises
+    ------
+    SpecificationError
+        When two grouping factors are crossed (not nested), naming an example unit.
+    """
+    levels = sorted(levels, key=lambda lev: -lev.n_units)
+    merged: list[Level] = []
+    for lev in levels:
+        if merged and merged[-1].n_units == lev.n_units:
+            prev = merged[-1]
+            pairs = np.unique(np.stack([prev.codes, lev.codes]), axis=1).shape[1]
+            if pairs == lev.n_units:  # the same partition of the rows: one level
+                shared = {n for b in prev.blocks for n in b.names} & {n for b in lev.blocks for n in b.names}
+                if shared:
+                    raise SpecificationError(
+                        f"Grouping factors {prev.name!r} and {lev.name!r} define the same units (each "
+                        f"{prev.name} unit is exactly one {lev.name} unit), so their "
+                        f"random effects of {sorted(shared)} cannot be told apart. Remove one of the terms."
+                    )
+                prev.blocks.extend(lev.blocks)
+                continue
+        merged.append(lev)
+    for fine, coarse in zip(merged[:-1], merged[1:]):
+        pairs = np.unique(np.stack([fine.codes, coarse.codes]), axis=1)
+        if pairs.shape[1] > fine.n_units:
+            raise SpecificationError(_crossed_message(fine, coarse, pairs))
+    return merged
+
+
+def _crossed_message(fine: Level, coarse: Level, pairs: np.ndarray) -> str:
+    def example(a: Level, b: Level, ia: int, ib: int) -> str | None:
+        counts = np.bincount(pairs[ia], minlength=a.n_units)
+        if not (counts > 1).any():
+            return None
+        unit = int(np.flatnonzero(counts > 1)[0])
+        others = b.labels[pairs[ib][pairs[ia] == unit]]
+        shown = " and ".join(repr(o) for o in others[:3]) + (" ..." if len(others) > 3 else "")
+        return f"{a.name} {a.labels[unit]!r} occurs in {b.name} {shown}"
+
+    examples = [e for e in (example(coarse, fine, 1, 0), example(fine, coarse, 0, 1)) if e]
+    return (
+        f"Grouping factors {fine.name!r} and {coarse.name!r} are crossed, not nested: "
+        + "; ".join(examples)
+        + ". The nested engine needs every unit of a finer level inside one unit of the "
+        f"coarser level. If the codes of {coarse.name!r} are reused within each {fine.name!r} "
+        f"unit, write the nesting as (1 | {fine.name}/{coarse.name}); for truly crossed "
+        "factors use engine='statsmodels'."
+    )
+
+
+def build_frame(formula: str, data: pd.DataFrame, eval_env=None) -> ModelFrame:
+    """Parse ``formula`` and build the model arrays from ``data``.
+
+    Raises
+    ------
+    SpecificationError
+        Unknown columns, a level with one unit, as many units as rows, a random slope on
+        a variable that does not vary within any unit, collinear fixed effects.
+    DataError
+        No usable rows (e.g. an all-missing outcome).
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    spec = parse_formula(formula)
+    env = eval_env if eval_env is not None else patsy.EvalEnvironment.capture(1)
+    missing_cols = [c for c in spec.grouping_columns if c not in data.columns]
+    if missing_cols:
+        raise SpecificationError(
+            f"Grouping column(s) {missing_cols} not in the data; columns are: "
+            + ", ".join(map(str, data.columns[:30]))
+        )
+    frame = data.reset_index(drop=True)
+    n_total = len(frame)
+    desc = patsy.ModelDesc.from_formula(spec.fixed)
+    ok_y = _patsy(patsy.ModelDesc([], desc.lhs_termlist), frame, env, "outcome").index
+    mask_y = np.zeros(n_total, bool)
+    mask_y[ok_y] = True
+    if not mask_y.any():
+        raise DataError(f"The outcome of {formula!r} is missing on all {n_total} rows; nothing to fit.")
+    ok_x = _patsy(patsy.ModelDesc([], desc.rhs_termlist), frame, env, "fixed-effects design").index
+    mask_x = np.zeros(n_total, bool)
+    mask_x[ok_x] = True
+    mask_z = np.ones(n_total, bool)
+    for expr in dict.fromkeys(t.expr for t in spec.random):
+        ok = _patsy(expr, frame, env, f"random-effects design {expr!r}").index
+        m = np.zeros(n_total, bool)
+        m[ok] = True
+        mask_z &= m
+    mask_g = frame[spec.grouping_columns].notna().all(axis=1).to_numpy()
+    left_out, keep = {}, np.ones(n_total, bool)
+    for reason, mask in [
+        ("outcome missing", mask_y),
+        ("fixed-effect covariate missing", mask_x),
+        ("random-effect covariate missing", mask_z),
+        ("grouping factor missing", mask_g),
+    ]:
+        left_out[reason] = int((keep & ~mask).sum())
+        keep &= mask
+    if not keep.any():
+        raise DataError(f"No row of the data has all variables of {formula!r}: {left_out}.")
+    sub = frame.loc[keep]
+    y_df, x_df = patsy.dmatrices(spec.fixed, sub, NA_action="raise", eval_env=env, return_type="dataframe")
+    if y_df.shape[1] != 1:
+        raise SpecificationError(f"The outcome of {formula!r} must be one numeric column; got {list(y_df.columns)}.")
+    X = x_df.to_numpy(dtype=float)
+    x_names = list(x_df.columns)
+    n = len(sub)
+    _check_rank(X, x_names)
+    levels: dict[str, Level] = {}
+    for term in spec.random:
+        if term.name not in levels:
+            codes, labels = _unit_codes(sub, term.factors)
+            levels[term.name] = Level(term.name, term.factors, codes, labels)
+        z_df = patsy.dmatrix(term.expr, sub, NA_action="raise", eval_env=env, return_type="dataframe")
+        if z_df.shape[1] == 0:
+            raise SpecificationError(f"Random term ({term.expr} | {term.name}) has no columns.")
+        levels[term.name].blocks.append(
+            RandomBlock(term.name, term.expr, list(z_df.columns), z_df.to_numpy(float), z_df.design_info)
+        )
+    for lev in levels.values():
+        _check_level(lev, n)
+    return ModelFrame(
+        spec=spec,
+        y=y_df.to_numpy(float)[:, 0],
+        y_name=str(y_df.columns[0]),
+        X=X,
+        x_names=x_names,
+        x_design_info=x_df.design_info,
+        levels=nest_levels(list(levels.values())),
+        row_index=data.index[keep],
+        n_total=n_total,
+        left_out=left_out,
+        keep=keep,
+    )
+
+
+def _check_rank(X: np.ndarray, names: list[str]) -> None:
+    """Name the columns that are linear combinations of the columns before them."""
+    if X.shape[1] == 0:
+        return
+    scale = np.linalg.norm(X, axis=0)
+    Xs = X / np.where(scale > 0, scale, 1.0)
+    tol = max(X.shape) * np.finfo(float).eps * 100
+    kept, dropped = [], []
+    for j in range(X.shape[1]):
+        cand = kept + [j]
+        sv = np.linalg.svd(Xs[:, cand], compute_uv=False)
+        (kept if scale[j] > 0 and sv[-1] > tol * sv[0] else dropped).append(j)
+    if dropped:
+        raise SpecificationError(
+            f"The fixed effects are perfectly collinear: {[names[i] for i in dropped]} can be "
+            f"written as a combination of the columns before them ({[names[i] for i in kept]}). "
+            "Remove them from the formula (lme4 would drop them silently)."
+        )
+
+
+def _check_level(lev: Level, n: int) -> None:
+    if lev.n_units < 2:
+        raise SpecificationError(
+            f"Grouping factor {lev.name!r} has only {lev.n_units} unit in the rows used; "
+            "a variance between units needs at least two. Remove the term."
+        )
+    if lev.n_units >= n:
+        raise SpecificationError(
+            f"Grouping factor {lev.name!r} has {lev.n_units} units for {n} rows: every unit has "
+            "one row, so its variance cannot be told apart from the residual variance. "
+            "Remove the term (lme4 stops here too)."
+        )
+    order = np.argsort(lev.codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(lev.codes[order]) != 0])
+    for block in lev.blocks:
+        for j, name in enumerate(block.names):
+            col = block.Z[order, j]
+            if np.ptp(col) == 0:
+                continue  # an intercept
+            spread = np.maximum.reduceat(col, starts) - np.minimum.reduceat(col, starts)
+            if not (spread > 0).any():
+                raise SpecificationError(
+                    f"The random slope of {name!r} in ({block.expr} | {lev.name}) is not identified: "
+                    f"{name!r} does not vary within any unit of {lev.name!r}. Remove it from the "
+                    "random term (keep it as a fixed effect)."
+                )

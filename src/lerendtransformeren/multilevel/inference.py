@@ -1,0 +1,225 @@
+"""Small-sample inference for fixed effects: Satterthwaite df, contrasts, Type III, LRT.
+
+Satterthwaite's method as lmerTest computes it (Kuznetsova, Brockhoff & Christensen 2017):
+the variance parameters are ``phi = (theta, sigma)``; ``A = 2 H^-1`` with ``H`` the Hessian
+of the deviance in ``phi`` (beta profiled, lmerTest's ``devfun_vp``); ``H^-1`` from the
+eigenvalues above 1e-8 only, as lmerTest does. For a contrast ``l``:
+``df = 2 (l' C l)^2 / (g' A g)`` with ``g_i = l' (dC/dphi_i) l`` and ``C = sigma^2
+(X'V^-1X)^-1``. A multi-row contrast gives an F-test with the df of lmerTest's
+``contestMD``. Derivatives are central differences of the exact criterion (lmerTest uses
+numDeriv's Richardson extrapolation; the difference is far below the reported digits).
+
+R equivalents: ``lmerTest::contest``, ``lmerTest::contest1D``, ``lmerTest::contestMD``,
+``anova(model, type = 3)``, ``anova(m0, m1)`` (likelihood-ratio test, refit with ML).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import patsy
+from scipy import stats
+
+from lerendtransformeren.exceptions import SpecificationError
+from lerendtransformeren.multilevel.engine import NestedEngine, central_hessian
+
+__all__ = ["Satterthwaite", "satterthwaite", "contrast_1d", "contrast_md", "type3_contrasts", "lrt"]
+
+#: Eigenvalues of the deviance Hessian at or below this are left out of its inverse (lmerTest).
+EIGEN_TOL = 1e-8
+
+
+@dataclass
+class Satterthwaite:
+    """What Satterthwaite's df need, at the optimum.
+
+    Attributes
+    ----------
+    beta : ndarray (p,)
+    vcov : ndarray (p, p)
+        ``sigma^2 (X'V^-1X)^-1``.
+    vcov_varpar : ndarray (m, m)
+        ``2 H^-1``, the asymptotic covariance of ``(theta, sigma)``.
+    jacobian : ndarray (m, p, p)
+        Derivative of ``vcov`` with respect to each variance parameter.
+    hessian_eigenvalues : ndarray (m,)
+    """
+
+    beta: np.ndarray
+    vcov: np.ndarray
+    vcov_varpar: np.ndarray
+    jacobian: np.ndarray
+    hessian_eigenvalues: np.ndarray
+
+
+def satterthwaite(engine: NestedEngine, theta: np.ndarray, sigma: float, beta: np.ndarray) -> Satterthwaite:
+    """Hessian of the deviance in ``(theta, sigma)`` and Jacobian of ``vcov(beta)``."""
+    varpar = np.r_[theta, sigma]
+    h = 1e-4 * np.maximum(np.abs(varpar), 1.0)  # also away from 0 at a singular fit
+    H = central_hessian(engine.varpar_deviance, varpar, engine.varpar_deviance(varpar), h)
+    evals, evecs = np.linalg.eigh(H)
+    pos = evals > EIGEN_TOL
+    h_inv = (evecs[:, pos] / evals[pos]) @ evecs[:, pos].T
+    m = len(varpar)
+    jac = np.empty((m, len(beta), len(beta)))
+    for i in range(m):
+        e = np.zeros(m)
+        e[i] = h[i]
+        jac[i] = (engine.vcov_beta(varpar + e) - engine.vcov_beta(varpar - e)) / (2 * h[i])
+    return Satterthwaite(beta, engine.vcov_beta(varpar), 2.0 * h_inv, jac, evals)
+
+
+def _df_1d(sat: Satterthwaite, l: np.ndarray) -> tuple[float, float]:
+    var = float(l @ sat.vcov @ l)
+    g = np.einsum("i,mij,j->m", l, sat.jacobian, l)
+    denom = float(g @ sat.vcov_varpar @ g)
+    return var, (2.0 * var**2 / denom if denom > 0 else np.inf)
+
+
+def contrast_1d(sat: Satterthwaite, l, conf_level: float = 0.95) -> dict:
+    """Estimate, se, Satterthwaite df, t, p and CI of ``l' beta``; lmerTest's ``contest1D``."""
+    l = np.asarray(l, float).ravel()
+    est = float(l @ sat.beta)
+    var, df = _df_1d(sat, l)
+    se = np.sqrt(var)
+    t = est / se
+    q = stats.t.ppf(0.5 + conf_level / 2, df)
+    return {"estimate": est, "se": se, "df": df, "t": t, "p": 2 * stats.t.sf(abs(t), df),
+            "ci_low": est - q * se, "ci_high": est + q * se}
+
+
+def _fstat_ddf(nu: np.ndarray) -> float:
+    """Denominator df of the F statistic from the t-statistics' df (lmerTest)."""
+    if len(nu) == 1:
+        return float(nu[0])
+    if np.all(np.abs(np.diff(nu)) < 1e-8):
+        return float(nu.mean())
+    if np.any(nu <= 2):
+        return 2.0
+    e = float(np.sum(nu / (nu - 2)))
+    return 2 * e / (e - len(nu))
+
+
+def contrast_md(sat: Satterthwaite, L) -> dict:
+    """Multi-df F-test of ``L beta = 0`` with Satterthwaite df; lmerTest's ``contestMD``.
+
+    The contrast covariance ``L C L'`` is diagonalised; each of its ``q`` (numerical rank)
+    independent directions gives a t-statistic with its own df, combined into the
+    denominator df of ``F = sum t_m^2 / q``.
+    """
+    L = np.atleast_2d(np.asarray(L, float))
+    vl = L @ sat.vcov @ L.T
+    d, P = np.linalg.eigh(vl)
+    d, P = d[::-1], P[:, ::-1]
+    pos = d > max(np.finfo(float).eps ** 0.5 * d[0], 0)
+    q = int(pos.sum())
+    PtL = (P.T @ L)[:q]
+    t2 = (PtL @ sat.beta) ** 2 / d[:q]
+    F = float(t2.sum() / q)
+    nu = np.array([2 * d[m] ** 2 / _gAg(sat, PtL[m]) for m in range(q)])
+    ddf = _fstat_ddf(nu)
+    return {"F": F, "numdf": q, "dendf": ddf, "p": float(stats.f.sf(F, q, ddf))}
+
+
+def _gAg(sat: Satterthwaite, l: np.ndarray) -> float:
+    g = np.einsum("i,mij,j->m", l, sat.jacobian, l)
+    return float(g @ sat.vcov_varpar @ g)
+
+
+# -- Type III contrasts (SAS-type hypotheses, as lmerTest's anova(type = 3)) ---------------
+def _factor_types(design_info: patsy.DesignInfo) -> dict:
+    return {f: info.type for f, info in design_info.factor_infos.items()}
+
+
+def type3_contrasts(design_info: patsy.DesignInfo, data: pd.DataFrame, X: np.ndarray) -> dict[str, np.ndarray]:
+    """Contrast matrix of every fixed term for a Type III test (lmerTest's algorithm).
+
+    The full indicator coding of each term (``~ 0 + term`` in R) is projected on the model
+    columns; the contrasts of a term contained in a higher-order term (same numeric
+    variables, more factors) are made orthogonal to those of the containing terms,
+    highest order first; each term keeps the rows of its own columns.
+
+    Only the default treatment coding of factors is supported (as patsy's ``C(x)``).
+    """
+    terms = [t for t in design_info.terms if t.factors]
+    names = design_info.column_names
+    for term in terms:
+        for sub in design_info.term_codings[term]:
+            for f, cm in sub.contrast_matrices.items():
+                full = len(cm.column_suffixes) == len(design_info.factor_infos[f].categories)
+                if not full and not all(s.startswith("[T.") for s in cm.column_suffixes):
+                    raise SpecificationError(
+                        f"Type III tests need the default treatment coding; factor {f.name()} in "
+                        f"term {term.name()!r} uses another contrast."
+                    )
+    if len(terms) <= 1:
+        return {t.name(): np.eye(len(names))[design_info.slice(t)] for t in terms}
+    types = _factor_types(design_info)
+    blocks, rd_names = [], []
+    if "Intercept" in names:
+        blocks.append(np.ones((X.shape[0], 1)))
+        rd_names.append("Intercept")
+    for t in terms:
+        full = patsy.dmatrix(patsy.ModelDesc([], [t]), data, return_type="dataframe")
+        blocks.append(full.to_numpy(float))
+        rd_names.extend(full.columns)
+    rdX = np.hstack(blocks)
+    Lfull = (np.linalg.pinv(X) @ rdX).T  # rows: full coding, columns: model columns
+    Lfull[np.abs(Lfull) < 1e-7 * np.abs(Lfull).max()] = 0.0
+    cols = {t.name(): np.arange(len(names))[design_info.slice(t)] for t in terms}
+    vars_ = {t.name(): set(t.factors) for t in terms}
+    nums = {t.name(): {f for f in t.factors if types[f] == "numerical"} for t in terms}
+    for t in sorted(terms, key=lambda t: -len(t.factors)):
+        tn = t.name()
+        containing = [
+            u.name() for u in terms
+            if vars_[tn] < vars_[u.name()] and nums[tn] == nums[u.name()]
+        ]
+        if containing:
+            basis = Lfull[:, np.concatenate([cols[c] for c in containing])]
+            coef, *_ = np.linalg.lstsq(basis, Lfull[:, cols[tn]], rcond=None)
+            resid = Lfull[:, cols[tn]] - basis @ coef
+            resid[np.abs(resid) < 1e-7 * max(np.abs(resid).max(), 1e-300)] = 0.0
+            Lfull[:, cols[tn]] = resid
+    lookup = {n.replace("[T.", "["): i for i, n in enumerate(rd_names)}
+    rows = [lookup[n.replace("[T.", "[")] for n in names]
+    Lk = Lfull[rows]
+    out = {}
+    for t in terms:
+        Lt = Lk[:, cols[t.name()]].T
+        out[t.name()] = Lt[np.abs(Lt).sum(axis=1) > 1e-8]
+    return out
+
+
+def lrt(m0, m1) -> pd.DataFrame:
+    """Likelihood-ratio test of nested models, refitting with ML when both are REML fits.
+
+    R equivalent: ``anova(m0, m1)`` (lme4 refits REML fits with ML unless
+    ``refit = FALSE``; for two REML fits with the same fixed effects, e.g. a test of a
+    random term, the REML criteria are compared, as ``lmerTest::ranova``).
+    """
+    same_fixed = list(m0.fixed.index) == list(m1.fixed.index) and np.allclose(m0._X, m1._X)
+    if m0.reml and m1.reml and not same_fixed:
+        m0, m1 = m0.refit(reml=False), m1.refit(reml=False)
+    elif m0.reml != m1.reml:
+        raise SpecificationError("Both models must be fitted with the same method (REML or ML).")
+    if m0._n_used != m1._n_used:
+        raise SpecificationError(
+            f"The models use different rows ({m0._n_used} and {m1._n_used}); fit both on the same data."
+        )
+    k0, k1 = m0.n_parameters, m1.n_parameters
+    if k0 > k1:
+        m0, m1, k0, k1 = m1, m0, k1, k0
+    crit0 = m0.reml_criterion if m0.reml else m0.deviance
+    crit1 = m1.reml_criterion if m1.reml else m1.deviance
+    chisq = max(crit0 - crit1, 0.0)
+    df = k1 - k0
+    return pd.DataFrame(
+        {"n_par": [k0, k1], "aic": [m0.aic, m1.aic], "bic": [m0.bic, m1.bic],
+         "loglik": [m0.loglik, m1.loglik], "criterion": [crit0, crit1],
+         "chisq": [np.nan, chisq], "df": [np.nan, df],
+         "p": [np.nan, float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan]},
+        index=pd.Index([m0.formula, m1.formula], name="model"),
+    )

@@ -1,0 +1,379 @@
+"""MultilevelResult: the fitted nested model as tidy tables.
+
+The object keeps the model frame (``frame``), the engine (``engine``, whose
+``evaluate``/``varpar_deviance`` give the criterion anywhere), the estimates and the
+Satterthwaite pieces (``satterthwaite``); effect sizes (:mod:`.effects`) and report text
+(:mod:`lerendtransformeren.report.text`) are computed from them on request.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import patsy
+
+from lerendtransformeren.exceptions import ConvergenceWarning, SingularFitWarning, SpecificationError
+from lerendtransformeren.multilevel import effects, inference
+from lerendtransformeren.multilevel.engine import SINGULAR_TOL, NestedEngine
+from lerendtransformeren.multilevel.frame import ModelFrame
+
+__all__ = ["MultilevelResult"]
+
+_LOG2PI = np.log(2 * np.pi)
+
+
+class MultilevelResult:
+    """A nested linear mixed model fitted by REML or ML (see :func:`fit`).
+
+    Attributes
+    ----------
+    formula : str
+    reml : bool
+    theta : ndarray
+        lme4's relative Cholesky factors (column-wise lower triangles, finest level first).
+    sigma : float
+        Residual standard deviation.
+    converged : bool
+        The optimiser's gradient and Hessian checks passed.
+    singular : bool
+        A variance component (a diagonal element of theta) is at or next to 0.
+    """
+
+    def __init__(self, frame: ModelFrame, engine: NestedEngine, opt, conf_level: float, data: pd.DataFrame):
+        self.frame, self.engine, self.optimization = frame, engine, opt
+        self.formula = frame.spec.formula
+        self.reml = engine.reml
+        self.conf_level = conf_level
+        self._data = data
+        self.theta = opt.theta
+        ev = engine.evaluate(self.theta)
+        self._eval = ev
+        self.beta = ev.beta
+        self.sigma = engine.sigma(ev)
+        self.converged = bool(opt.converged)
+        diag = np.isfinite(engine.lower)
+        self.singular = bool(np.any(self.theta[diag] < SINGULAR_TOL))
+        self.satterthwaite = inference.satterthwaite(engine, self.theta, self.sigma, self.beta)
+        self._X = frame.X
+        self._n_used = engine.n
+        if self.singular:
+            warnings.warn(
+                "Singular fit: " + "; ".join(self._singular_parts()) + ". The data cannot tell "
+                "this apart from a smaller random part; the fixed effects remain valid, tests of "
+                "these variances are on the boundary. Consider simplifying the random part.",
+                SingularFitWarning,
+                stacklevel=3,
+            )
+        if not self.converged:
+            warnings.warn(
+                f"The optimiser did not pass its convergence checks ({opt.message}); estimates may "
+                "be inaccurate. Rescale covariates or simplify the random part.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    # -- parameters ----------------------------------------------------------------------
+    def _singular_parts(self) -> list[str]:
+        """Which random terms make the fit singular, in words."""
+        parts = []
+        for lev, sl in zip(self.frame.levels, self.engine.theta_slices):
+            for blk, (s, rows, cols) in zip(lev.blocks, sl):
+                diag = self.theta[s][rows == cols]
+                if not np.any(diag < SINGULAR_TOL):
+                    continue
+                if blk.q == 1:
+                    parts.append(f"the variance of {blk.names[0]} at level {blk.group!r} is estimated at 0")
+                else:
+                    parts.append(
+                        f"the covariance matrix of ({', '.join(blk.names)}) at level {blk.group!r} is "
+                        "singular (a variance at 0 or a correlation of +-1)"
+                    )
+        return parts
+
+    @property
+    def n_parameters(self) -> int:
+        """Fixed effects + theta + residual sigma (the df of lme4's logLik)."""
+        return self.engine.p + self.engine.n_theta + 1
+
+    # -- fit statistics ------------------------------------------------------------------
+    @property
+    def reml_criterion(self) -> float:
+        """-2 REML log-likelihood at the estimates (lme4's ``REMLcrit``); NaN for ML fits."""
+        if not self.reml:
+            return np.nan
+        return float(self.optimization.criterion)
+
+    @property
+    def deviance(self) -> float:
+        """-2 ML log-likelihood with beta and sigma profiled at theta-hat.
+
+        For ML fits lme4's ``deviance(m)``; for REML fits ``deviance(m, REML = FALSE)``.
+        """
+        n = self.engine.n
+        return float(self._eval.ldL2 + n * (1.0 + _LOG2PI + np.log(self._eval.pwrss / n)))
+
+    @property
+    def loglik(self) -> float:
+        """Log-likelihood of the fitting criterion (REML or ML), as lme4's ``logLik``."""
+        return -0.5 * (self.reml_criterion if self.reml else self.deviance)
+
+    @property
+    def aic(self) -> float:
+        return -2 * self.loglik + 2 * self.n_parameters
+
+    @property
+    def bic(self) -> float:
+        return -2 * self.loglik + np.log(self.engine.n) * self.n_parameters
+
+    # -- tables --------------------------------------------------------------------------
+    @cached_property
+    def fixed(self) -> pd.DataFrame:
+        """Fixed effects with Satterthwaite df (lmerTest's ``summary(m)$coefficients``)."""
+        rows = [inference.contrast_1d(self.satterthwaite, l, self.conf_level) for l in np.eye(self.engine.p)]
+        out = pd.DataFrame(rows, index=pd.Index(self.frame.x_names, name="term"))
+        return out[["estimate", "se", "df", "t", "p", "ci_low", "ci_high"]]
+
+    @cached_property
+    def variance(self) -> pd.DataFrame:
+        """Variance components, finest level first, then the residual (lme4's ``VarCorr``).
+
+        Index (group, term); columns ``variance``, ``sd`` and, for correlated random
+        effects, ``corr <term>`` (the correlation with that other term of the block).
+        """
+        records, s2 = [], self.sigma**2
+        lams = self.engine.lambdas(self.theta)
+        for lev, Lam in zip(self.frame.levels, lams):
+            off = 0
+            for b in lev.blocks:
+                Lb = Lam[off:off + b.q, off:off + b.q]
+                cov = s2 * Lb @ Lb.T
+                sd = np.sqrt(np.diag(cov))
+                for i, name in enumerate(b.names):
+                    rec = {"group": b.group, "term": name, "variance": cov[i, i], "sd": sd[i]}
+                    for j in range(i):
+                        rec[f"corr {b.names[j]}"] = cov[i, j] / (sd[i] * sd[j]) if sd[i] * sd[j] > 0 else np.nan
+                    records.append(rec)
+                off += b.q
+        records.append({"group": "residual", "term": "", "variance": s2, "sd": self.sigma})
+        return pd.DataFrame(records).set_index(["group", "term"])
+
+    @cached_property
+    def n(self) -> pd.DataFrame:
+        """Units per level and rows used / left out by reason."""
+        rows = [("rows in data", self.frame.n_total), ("rows used", self.engine.n)]
+        rows += [(f"rows left out: {k}", v) for k, v in self.frame.left_out.items()]
+        rows += [(f"units: {lev.name}", lev.n_units) for lev in self.frame.levels]
+        return pd.DataFrame(rows, columns=["item", "n"]).set_index("item")
+
+    # -- random effects ------------------------------------------------------------------
+    @cached_property
+    def _modes(self):
+        return self.engine.conditional_modes(self.theta, self.beta, self.sigma)
+
+    def _level_index(self, level: str) -> int:
+        names = [lev.name for lev in self.frame.levels]
+        if level in names:
+            return names.index(level)
+        last = [i for i, lev in enumerate(self.frame.levels) if lev.factors[-1] == level]
+        if len(last) == 1:
+            return last[0]
+        raise SpecificationError(f"Unknown level {level!r}; the levels are {names}.")
+
+    def ranef(self, level: str, condsd: bool = False) -> pd.DataFrame:
+        """Conditional modes (BLUPs) of one level's random effects.
+
+        Parameters
+        ----------
+        level : str
+            Grouping name (``"org:team"``) or its last factor (``"team"``).
+        condsd : bool
+            Add columns ``sd <term>``: conditional standard deviations
+            (lme4's ``ranef(m, condVar = TRUE)``).
+
+        Returns
+        -------
+        DataFrame indexed by unit label (``"O01:T1"`` for ``org:team``), sorted.
+        """
+        i = self._level_index(level)
+        lev = self.frame.levels[i]
+        b, cov = self._modes[i]
+        names = [n for blk in lev.blocks for n in blk.names]
+        labels = lev.labels[self.engine.unit_codes[i]]
+        out = pd.DataFrame(b, columns=names, index=pd.Index(labels, name=lev.name))
+        if condsd:
+            sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+            for j, n in enumerate(names):
+                out[f"sd {n}"] = sd[:, j]
+        return out.sort_index()
+
+    def predict(self, newdata: pd.DataFrame | None = None, level: str | None = None) -> pd.Series:
+        """Predictions: fixed part plus the conditional modes down to ``level``.
+
+        Parameters
+        ----------
+        newdata : DataFrame, optional
+            Rows to predict; default the rows used in the fit. Units not seen in the fit
+            get random effects 0 (lme4's ``allow.new.levels = TRUE``).
+        level : str, optional
+            ``None``: all levels (lme4's ``predict(m)``); ``"population"``: fixed part only
+            (``re.form = NA``); a level name: that level and the coarser ones.
+        """
+        levels = self.frame.levels
+        if level is None:
+            use = range(len(levels))
+        elif level == "population":
+            use = range(0)
+        else:
+            use = range(self._level_index(level), len(levels))
+        pred = self._design(newdata, self.frame.x_design_info, self.frame.X) @ self.beta
+        data = None if newdata is None else newdata.reset_index(drop=True)
+        for i in use:
+            lev = levels[i]
+            modes = self.ranef(lev.name)
+            if data is None:
+                keys = lev.labels[lev.codes]
+            else:
+                keys = data[list(lev.factors)].astype(str).agg(":".join, axis=1).to_numpy()
+            bmat = modes.reindex(keys).fillna(0.0).to_numpy()
+            col = 0
+            for blk in lev.blocks:
+                Z = self._design(newdata, blk.design_info, blk.Z)
+                pred += np.einsum("ij,ij->i", Z, bmat[:, col:col + blk.q])
+                col += blk.q
+        index = self.frame.row_index if newdata is None else newdata.index
+        return pd.Series(pred, index=index, name="predicted")
+
+    @staticmethod
+    def _design(newdata, design_info, fitted: np.ndarray) -> np.ndarray:
+        if newdata is None:
+            return fitted
+        na_kept = patsy.NAAction(NA_types=[])
+        return np.asarray(patsy.build_design_matrices([design_info], newdata, NA_action=na_kept)[0])
+
+    def _used_data(self) -> pd.DataFrame:
+        return self._data.iloc[np.flatnonzero(self.frame.keep)].reset_index(drop=True)
+
+    # -- tests ---------------------------------------------------------------------------
+    def contrast(self, L, names=None) -> pd.DataFrame:
+        """t-test of each row of ``L beta`` with Satterthwaite df (lmerTest's ``contest1D``).
+
+        ``L`` is a vector, a matrix with one column per fixed effect, or a dict
+        {term name: weight}; :meth:`ftest` tests the rows jointly.
+        """
+        L = self._as_matrix(L)
+        rows = [inference.contrast_1d(self.satterthwaite, l, self.conf_level) for l in L]
+        return pd.DataFrame(rows, index=names)
+
+    def ftest(self, L) -> dict:
+        """Joint F-test of ``L beta = 0`` with Satterthwaite df (lmerTest's ``contestMD``)."""
+        return inference.contrast_md(self.satterthwaite, self._as_matrix(L))
+
+    def _as_matrix(self, L) -> np.ndarray:
+        if isinstance(L, dict):
+            unknown = set(L) - set(self.frame.x_names)
+            if unknown:
+                raise SpecificationError(f"Unknown fixed effects {sorted(unknown)}; they are {self.frame.x_names}.")
+            return np.array([[L.get(n, 0.0) for n in self.frame.x_names]])
+        L = np.atleast_2d(np.asarray(L, float))
+        if L.shape[1] != self.engine.p:
+            raise SpecificationError(f"A contrast needs {self.engine.p} columns (one per fixed effect), got {L.shape[1]}.")
+        return L
+
+    def anova(self) -> pd.DataFrame:
+        """Type III F-tests with Satterthwaite df (``lmerTest::anova(m, type = 3)``)."""
+        data = self._used_data()
+        contrasts = inference.type3_contrasts(self.frame.x_design_info, data, self.frame.X)
+        rows = {t: inference.contrast_md(self.satterthwaite, L) for t, L in contrasts.items()}
+        out = pd.DataFrame(rows).T
+        out.index.name = "term"
+        return out.astype({"F": float, "numdf": int, "dendf": float, "p": float})
+
+    def refit(self, reml: bool) -> MultilevelResult:
+        """The same model fitted by REML (``reml=True``) or ML."""
+        engine = NestedEngine(self.frame.y, self.frame.X, self.frame.levels, reml=reml)
+        return MultilevelResult(self.frame, engine, engine.optimize(start=self.theta), self.conf_level, self._data)
+
+    def lrt(self, other: MultilevelResult) -> pd.DataFrame:
+        """Likelihood-ratio test against a nested model (see :func:`inference.lrt`)."""
+        return inference.lrt(other, self)
+
+    # -- effect sizes ----------------------------------------------------------------------
+    @cached_property
+    def icc(self) -> pd.DataFrame:
+        """Variance partition per level with cumulative ICC and design effect.
+
+        See :func:`.effects.icc` (R: ``performance::icc``).
+        """
+        return effects.icc(self)
+
+    @cached_property
+    def r2(self) -> pd.Series:
+        """Marginal and conditional R2 (Nakagawa; Johnson for slopes); see :func:`.effects.r2`."""
+        return effects.r2(self)
+
+    def standardized_effect(self, term, *, sd: str = "total", baseline_sd: float | None = None) -> pd.DataFrame:
+        """Standardised effect size d with CI for fixed effects; see :func:`.effects.standardized_effect`."""
+        return effects.standardized_effect(self, term, sd=sd, baseline_sd=baseline_sd)
+
+    # -- text ----------------------------------------------------------------------------
+    def report(self, lang: str = "nl", *, labels=None) -> str:
+        """APA-style sentences on the fixed effects and the variance partition.
+
+        Parameters
+        ----------
+        lang : {"nl", "en"}
+        labels : mapping, optional
+            Words per term, ``{"offer": ("het aanbod", "the offer")}``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from lerendtransformeren.multilevel import fit
+        >>> rng = np.random.default_rng(7)
+        >>> org = np.repeat(np.arange(10), 24); team = np.repeat(np.arange(40), 6)
+        >>> wave = np.tile(np.arange(6), 40)
+        >>> y = rng.normal(0, .5, 10)[org] + rng.normal(0, .5, 40)[team] + .2 * wave + rng.normal(size=240)
+        >>> d = pd.DataFrame({"org": org, "team": team % 4, "wave": wave, "y": y})
+        >>> print(fit("y ~ wave + (1 | org/team)", d).report(lang="en"))  # doctest: +ELLIPSIS
+        The effect of time (per wave) was 0.19 (95% CI [0.12, 0.26]), t(199.0) = 5.53, p < .001. ...
+        """
+        from lerendtransformeren.report.text import fixed_effects_text, variance_sentence
+
+        return f"{fixed_effects_text(self.fixed, lang=lang, labels=labels)} {variance_sentence(self.variance, lang=lang)}"
+
+    def summary(self) -> str:
+        """Plain-text summary in the layout of lme4's ``summary`` with lmerTest's df."""
+        crit = f"REML criterion: {self.reml_criterion:.4f}" if self.reml else f"Deviance: {self.deviance:.4f}"
+        lines = [
+            f"Linear mixed model fitted by {'REML' if self.reml else 'ML'} (nested engine); "
+            "t-tests use Satterthwaite's df",
+            f"Formula: {self.formula}",
+            f"{crit}   logLik: {self.loglik:.4f}   AIC: {self.aic:.4f}   BIC: {self.bic:.4f}",
+            "",
+            "Random effects:",
+            self.variance.to_string(float_format=lambda v: f"{v:.5g}"),
+            "",
+            "Fixed effects:",
+            self.fixed.to_string(float_format=lambda v: f"{v:.5g}"),
+            "",
+            "Number of observations: "
+            + f"{self.engine.n} used, {self.frame.n_total - self.engine.n} left out; "
+            + ", ".join(f"{lev.name}: {lev.n_units}" for lev in self.frame.levels),
+        ]
+        if self.singular:
+            lines.append("Singular fit: a variance component is estimated at 0.")
+        if not self.converged:
+            lines.append(f"Convergence check failed: {self.optimization.message}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<MultilevelResult {self.formula!r} {'REML' if self.reml else 'ML'}, n={self.engine.n}>"
+
+    def _repr_html_(self) -> str:
+        head = html.escape(self.summary().split("\n\n")[0]).replace("\n", "<br>")
+        return (f"<div><p>{head}</p><h4>Fixed effects</h4>{self.fixed.to_html(float_format=lambda v: f'{v:.4g}')}"
+                f"<h4>Random effects</h4>{self.variance.to_html(float_format=lambda v: f'{v:.4g}', na_rep='')}</div>")

@@ -1,0 +1,118 @@
+"""Write the deterministic input data of the multilevel reference cases.
+
+Run from the repository root, then fit them in R::
+
+    .venv/bin/python tests/reference/multilevel/make_data.py
+    Rscript tests/reference/multilevel/make_reference.R
+
+Data sets (all seeded, small):
+
+* ``ri2.csv``: 40 groups of 3-12 rows, a row covariate ``x`` and a group covariate
+  ``z``, a few missing outcomes (two-level random intercept, unbalanced).
+* ``nest.csv``: 5 goals > 15 organisations > 2-4 teams (codes "T1".. reused in every
+  organisation) > 3-7 respondents (codes "R1".. reused in every team) > waves 0-3, about
+  15% of the waves missing, a team-level ``offer``, a respondent-level ``ses`` (some
+  missing), an organisation-level ``size``; the outcome has variance at every level.
+* ``slope.csv``: 12 organisations > 10 respondents > waves 0-4 with random intercepts and
+  wave slopes at both the organisation and the respondent level.
+* ``singular.csv``: 8 organisations > 4 teams > 6 rows with no organisation variance, so
+  that the organisation variance is estimated at 0 (a boundary fit).
+* ``factor.csv``: 30 groups > 3 conditions x 4 waves with a three-level factor ``cond``
+  (for Type III F-tests on factors and their interaction with wave).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+
+
+def ri2(rng: np.random.Generator) -> pd.DataFrame:
+    sizes = rng.integers(3, 13, size=40)
+    g = np.repeat(np.arange(40), sizes)
+    z = rng.normal(size=40)
+    x = rng.normal(size=g.size)
+    y = 2.0 + 0.5 * x + 0.3 * z[g] + rng.normal(0, 0.7, 40)[g] + rng.normal(size=g.size)
+    y[rng.choice(g.size, 6, replace=False)] = np.nan
+    return pd.DataFrame({"g": [f"G{i + 1:02d}" for i in g], "x": x, "z": z[g], "y": y})
+
+
+def nest(rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    for o in range(15):
+        u_org = rng.normal(0, 0.5)
+        size = rng.normal()
+        for t in range(rng.integers(2, 5)):
+            u_team = rng.normal(0, 0.8)
+            offer = int(rng.random() < 0.5)
+            for r in range(rng.integers(3, 8)):
+                u_resp = rng.normal(0, 0.8)
+                ses = rng.normal()
+                for w in range(4):
+                    if rng.random() < 0.15:
+                        continue
+                    y = (10 + 0.3 * w + 0.4 * offer + 0.25 * w * offer + 0.5 * ses + 0.3 * size
+                         + u_org + u_team + u_resp + rng.normal(0, 1.0))
+                    rows.append((f"D{o // 3 + 1}", f"O{o + 1:02d}", f"T{t + 1}", f"R{r + 1}", w,
+                                 offer, ses, size, y))
+    df = pd.DataFrame(rows, columns=["goal", "org", "team", "resp", "wave", "offer", "ses", "size", "y"])
+    df.loc[rng.choice(len(df), 12, replace=False), "y"] = np.nan
+    df.loc[rng.choice(len(df), 5, replace=False), "ses"] = np.nan
+    return df
+
+
+def slope(rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    for o in range(12):
+        uo = rng.multivariate_normal([0, 0], [[0.5, 0.1], [0.1, 0.08]])
+        for r in range(10):
+            ur = rng.multivariate_normal([0, 0], [[1.0, -0.2], [-0.2, 0.3]])
+            x = rng.normal()
+            for w in range(5):
+                y = 5 + 0.4 * w + 0.3 * x + uo[0] + uo[1] * w + ur[0] + ur[1] * w + rng.normal(0, 0.8)
+                rows.append((f"O{o + 1:02d}", f"O{o + 1:02d}R{r + 1:02d}", w, x, y))
+    return pd.DataFrame(rows, columns=["org", "resp", "wave", "x", "y"])
+
+
+def singular(rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    for o in range(8):
+        for t in range(4):
+            u_team = rng.normal(0, 0.7)
+            for _ in range(6):
+                x = rng.normal()
+                rows.append((f"O{o + 1}", f"T{t + 1}", x, 1.0 + 0.5 * x + u_team + rng.normal()))
+    return pd.DataFrame(rows, columns=["org", "team", "x", "y"])
+
+
+def factor(rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    effect = {"a": 0.0, "b": 0.5, "c": -0.3}
+    slope_ = {"a": 0.2, "b": 0.4, "c": 0.1}
+    for i in range(30):
+        cond = "abc"[i % 3]
+        u = rng.normal(0, 0.8)
+        for w in range(4):
+            y = 3 + effect[cond] + slope_[cond] * w + u + rng.normal()
+            rows.append((f"S{i + 1:02d}", cond, w, y))
+    return pd.DataFrame(rows, columns=["g", "cond", "wave", "y"])
+
+
+def main() -> None:
+    for name, maker, seed in [
+        ("ri2", ri2, 20261101),
+        ("nest", nest, 20261102),
+        ("slope", slope, 20261103),
+        ("singular", singular, 20261108),
+        ("factor", factor, 20261105),
+    ]:
+        df = maker(np.random.default_rng(seed))
+        df.to_csv(HERE / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+# Reference values for the nested multilevel engine (lerendtransformeren.multilevel).
+#
+# Fits every case with lme4::lmer (tight optimiser tolerances, so that the reference itself
+# is converged) and lmerTest (Satterthwaite df, contest, Type III anova), and writes
+# reference.json next to this script. Input: the CSVs written by make_data.py.
+#
+#   .venv/bin/python tests/reference/multilevel/make_data.py
+#   Rscript tests/reference/multilevel/make_reference.R
+#
+# Python formulas use patsy spelling (C(cond)); lme4 names the grouping of (1 | a/b)
+# "b:a" where the Python side says "a:b".
+
+suppressPackageStartupMessages({
+  library(lme4)
+  library(lmerTest)
+  library(jsonlite)
+})
+
+args <- commandArgs(trailingOnly = FALSE)
+here <- dirname(normalizePath(sub("^--file=", "", args[grep("^--file=", args)])))
+read <- function(name) {
+  d <- read.csv(file.path(here, paste0(name, ".csv")), stringsAsFactors = TRUE)
+  d
+}
+ctrl <- lmerControl(optimizer = "nloptwrap",
+                    optCtrl = list(xtol_abs = 1e-10, ftol_abs = 1e-12, maxeval = 1e5),
+                    check.conv.singular = "ignore")
+
+cases <- list(
+  list(name = "ri2_reml", data = "ri2", reml = TRUE,
+       r = y ~ x + z + (1 | g), py = "y ~ x + z + (1 | g)", ranef = "g", ranef_py = "g"),
+  list(name = "ri2_ml", data = "ri2", reml = FALSE,
+       r = y ~ x + z + (1 | g), py = "y ~ x + z + (1 | g)"),
+  list(name = "nest3_reml", data = "nest", reml = TRUE,
+       r = y ~ wave * offer + ses + size + (1 | org/team/resp),
+       py = "y ~ wave * offer + ses + size + (1 | org/team/resp)",
+       ranef = "team:org", ranef_py = "org:team", anova = TRUE,
+       contrast = rbind(c(0, 1, 0, 0, 0, 0), c(0, 0, 0, 0, 0, 1)),
+       reduced = y ~ wave + offer + ses + size + (1 | org/team/resp)),
+  list(name = "nest3_ml", data = "nest", reml = FALSE,
+       r = y ~ wave * offer + ses + size + (1 | org/team/resp),
+       py = "y ~ wave * offer + ses + size + (1 | org/team/resp)",
+       ranef = "resp:(team:org)", ranef_py = "org:team:resp"),
+  list(name = "nest4_reml", data = "nest", reml = TRUE,
+       r = y ~ wave + offer + (1 | goal/org/team/resp),
+       py = "y ~ wave + offer + (1 | goal/org/team/resp)"),
+  list(name = "slope_resp", data = "slope", reml = TRUE,
+       r = y ~ wave + x + (1 + wave | resp) + (1 | org),
+       py = "y ~ wave + x + (1 + wave | resp) + (1 | org)", ranef = "resp", ranef_py = "resp"),
+  list(name = "slope_org", data = "slope", reml = TRUE,
+       r = y ~ wave + x + (1 + wave | org) + (1 | resp),
+       py = "y ~ wave + x + (1 + wave | org) + (1 | resp)", ranef = "org", ranef_py = "org"),
+  list(name = "uncorr", data = "slope", reml = TRUE,
+       r = y ~ wave + (1 | resp) + (0 + wave | resp) + (1 | org),
+       py = "y ~ wave + (1 | resp) + (0 + wave | resp) + (1 | org)"),
+  list(name = "singular_reml", data = "singular", reml = TRUE,
+       r = y ~ x + (1 | org/team), py = "y ~ x + (1 | org/team)"),
+  list(name = "singular_ml", data = "singular", reml = FALSE,
+       r = y ~ x + (1 | org/team), py = "y ~ x + (1 | org/team)"),
+  list(name = "factor_reml", data = "factor", reml = TRUE,
+       r = y ~ cond * wave + (1 | g), py = "y ~ C(cond) * wave + (1 | g)", anova = TRUE)
+)
+
+out <- list()
+for (cs in cases) {
+  d <- read(cs$data)
+  m <- lmerTest::lmer(cs$r, data = d, REML = cs$reml, control = ctrl)
+  co <- summary(m)$coefficients
+  vc <- as.data.frame(VarCorr(m))
+  res <- list(
+    data = cs$data, formula_r = deparse(cs$r), formula = cs$py, reml = cs$reml,
+    nobs = nobs(m), ngrps = as.list(ngrps(m)),
+    fixed = list(term = rownames(co), estimate = unname(co[, 1]), se = unname(co[, 2]),
+                 df = unname(co[, 3]), t = unname(co[, 4]), p = unname(co[, 5])),
+    varcorr = list(grp = vc$grp, var1 = vc$var1, var2 = vc$var2, vcov = vc$vcov, sdcor = vc$sdcor),
+    theta = unname(getME(m, "theta")), sigma = sigma(m),
+    criterion = if (cs$reml) REMLcrit(m) else deviance(m),
+    loglik = as.numeric(logLik(m)), aic = AIC(m), bic = BIC(m),
+    singular = isSingular(m)
+  )
+  if (!is.null(cs$ranef)) {
+    re <- ranef(m, condVar = TRUE)[[cs$ranef]]
+    pv <- attr(re, "postVar")
+    res$ranef <- list(level = cs$ranef_py, units = rownames(re), names = colnames(re),
+                      values = unname(as.matrix(re)),
+                      condsd = do.call(rbind, lapply(seq_len(nrow(re)), function(i) sqrt(diag(as.matrix(pv[, , i]))))))
+  }
+  if (isTRUE(cs$anova)) {
+    a <- anova(m, type = 3)
+    res$anova <- list(term = rownames(a), F = a[["F value"]], numdf = a$NumDF,
+                      dendf = a$DenDF, p = a[["Pr(>F)"]])
+  }
+  if (!is.null(cs$contrast)) {
+    ct <- contest(m, cs$contrast, joint = TRUE)
+    c1 <- contest(m, cs$contrast[1, , drop = FALSE] - cs$contrast[2, , drop = FALSE], joint = FALSE)
+    res$contrast <- list(L = cs$contrast, F = ct[["F value"]], numdf = ct$NumDF,
+                         dendf = ct$DenDF, p = ct[["Pr(>F)"]],
+                         L1 = drop(cs$contrast[1, ] - cs$contrast[2, ]), estimate1 = c1$Estimate,
+                         se1 = c1[["Std. Error"]], df1 = c1$df, t1 = c1[["t value"]], p1 = c1[["Pr(>|t|)"]])
+  }
+  if (!is.null(cs$reduced)) {
+    m0 <- lmerTest::lmer(cs$reduced, data = d, REML = cs$reml, control = ctrl)
+    lr <- anova(m0, m, refit = TRUE)
+    res$lrt <- list(reduced = sub("\\(1 \\| org/team/resp\\)", "(1 | org/team/resp)", deparse(cs$reduced)),
+                    chisq = lr$Chisq[2], df = lr$Df[2], p = lr[["Pr(>Chisq)"]][2],
+                    deviance = lr$deviance)
+  }
+  out[[cs$name]] <- res
+}
+out$`_meta` <- list(R = R.version.string, lme4 = as.character(packageVersion("lme4")),
+                    lmerTest = as.character(packageVersion("lmerTest")))
+writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = FALSE, matrix = "rowmajor"),
+           file.path(here, "reference.json"))

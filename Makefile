@@ -36,6 +36,7 @@ notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py
 
 benchmark: $(STAMP)
+	$(BIN)/python benchmarks/bench_scales.py
 	$(BIN)/python benchmarks/bench_engine.py
 
 # Refresh the constraints after changing dependencies (review the diff before committing).

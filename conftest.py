@@ -20,3 +20,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.stash[COLLECTED_NOTEBOOKS].update(
         item.path.resolve() for item in items if item.path.suffix == ".ipynb"
     )
+
+
+@pytest.fixture
+def collected_notebooks(request: pytest.FixtureRequest) -> set:
+    """The notebooks this session collected (resolved paths), before any deselection."""
+    return request.config.stash[COLLECTED_NOTEBOOKS]

@@ -28,11 +28,8 @@ def test_make_test_runs_nbval_strictly_on_the_notebooks():
     assert (ROOT / "notebooks" / "sanitize.cfg").is_file()
 
 
-def test_every_notebook_was_collected_by_this_session(request):
-    from conftest import COLLECTED_NOTEBOOKS  # the repository's root conftest
-
+def test_every_notebook_was_collected_by_this_session(request, collected_notebooks):
     if not request.config.getoption("--nbval", default=False):
         pytest.skip("this run was not started with --nbval (the Makefile check above covers `make test`)")
-    collected = request.config.stash[COLLECTED_NOTEBOOKS]
-    missing = [nb.name for nb in NOTEBOOKS if nb.resolve() not in collected]
+    missing = [nb.name for nb in NOTEBOOKS if nb.resolve() not in collected_notebooks]
     assert not missing, f"notebooks not validated by nbval in this run: {missing}"

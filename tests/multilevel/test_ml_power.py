@@ -476,3 +476,10 @@ def test_specification_errors_stepped_wedge(call, match):
 def test_errors_are_value_errors():
     with pytest.raises(ValueError):
         design_effect(2, 10)
+
+
+def test_t_power_stays_finite_far_in_the_tail():
+    """A large noncentrality once gave NaN (scipy's nct.cdf far in the lower tail)."""
+    schedule = stepped_wedge_schedule([1, 2, 3] * 5, waves=4)
+    result = stepped_wedge_power(0.35, schedule, 190, icc=0.05)
+    assert np.isfinite(result.power_t) and result.power_t > 0.999

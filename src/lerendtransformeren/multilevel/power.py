@@ -483,7 +483,8 @@ def _nct_power(effect: float, se: float, df: float, alpha: float, two_sided: boo
     lam = effect / se
     if two_sided:
         crit = stats.t.ppf(1.0 - alpha / 2.0, df)
-        return float(stats.nct.sf(crit, df, lam) + stats.nct.cdf(-crit, df, lam))
+        # P(T < -crit | lam) = P(T > crit | -lam); scipy's nct.cdf gives NaN far in the tail
+        return float(stats.nct.sf(crit, df, lam) + stats.nct.sf(crit, df, -lam))
     crit = stats.t.ppf(1.0 - alpha, df)
     return float(stats.nct.sf(crit, df, lam))
 

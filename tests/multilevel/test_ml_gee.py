@@ -391,12 +391,12 @@ def test_report_nl_and_en(families_gee):
     assert row["p"] < 0.05 and row["estimate"] < 0
     nl = result.report("offer", term_label="Het aanbod", outcome_label="contacten")
     rr = f"{row['exp_estimate']:.2f}".replace(".", ",")
-    assert nl.startswith(f"Het aanbod verlaagde het aantal contacten (RR = {rr}, 95%-BI [")
+    assert nl.startswith(f"Het aanbod ging samen met een lager aantal contacten (RR = {rr}, 95%-BI [")
     assert f"t(10) = {row['t']:.2f}".replace(".", ",") in nl
     assert "p = " + f"{row['p']:.3f}"[1:].replace(".", ",") in nl
     assert nl.endswith("GEE met Mancl-DeRouen-correctie, 13 teams).")
     en = result.report("offer", lang="en")
-    assert en.startswith("Offer decreased the number of contacts (RR = ")
+    assert en.startswith("Offer was associated with a lower number of contacts (RR = ")
     assert "95% CI [" in en and en.endswith("GEE with Mancl-DeRouen correction, 13 teams).")
 
 
@@ -404,7 +404,7 @@ def test_report_non_significant_and_small_p(families_gee):
     result = _fit_case("binomial_exchangeable_organisation", families_gee, "kc")
     assert result.fixed.loc["offer", "p"] > 0.05
     text = result.report("offer", term_label="Het aanbod", outcome_label="verwijzing")
-    assert text.startswith("Het aanbod had geen aantoonbaar effect op de kans op verwijzing (OR = ")
+    assert text.startswith("Het aanbod hing niet aantoonbaar samen met de kans op verwijzing (OR = ")
     assert text.endswith("GEE met Kauermann-Carroll-correctie, 15 organisaties).")
     intercept = result.report("Intercept", lang="en")
     assert "p < .001" in intercept

@@ -124,11 +124,17 @@ _CLUSTER_NOUN = {
     "professional": ("professionals", "professionals"),
     "family": ("gezinnen", "families"),
 }
-_EFFECT = {  # measure, outcome phrase nl, outcome phrase en
-    "binomial": ("OR", "de kans op {}", "the odds of {}"),
-    "poisson": ("RR", "het aantal {}", "the number of {}"),
-    "negativebinomial": ("RR", "het aantal {}", "the number of {}"),
-    "gaussian": ("B", "{}", "{}"),
+# measure; outcome phrases: nl (neutral, higher, lower) and en (neutral, higher, lower).
+# Dutch adjectives agree with the noun: "een hogere kans" (de), "een hoger aantal" (het).
+_COUNT = ("RR", ("het aantal {}", "een hoger aantal {}", "een lager aantal {}"),
+          ("the number of {}", "a higher number of {}", "a lower number of {}"))
+_EFFECT = {
+    "binomial": ("OR", ("de kans op {}", "een hogere kans op {}", "een lagere kans op {}"),
+                 ("the odds of {}", "higher odds of {}", "lower odds of {}")),
+    "poisson": _COUNT,
+    "negativebinomial": _COUNT,
+    "gaussian": ("B", ("{}", "hogere waarden van {}", "lagere waarden van {}"),
+                 ("{}", "higher values of {}", "lower values of {}")),
 }
 
 
@@ -263,9 +269,11 @@ class GEEResult:
     ) -> str:
         """One APA-style sentence on one coefficient, in Dutch or English.
 
-        The verb is causal ("verlaagde", "increased") when ``p < alpha``, which suits a
-        randomised or stepped-wedge term such as the offer; otherwise the sentence says
-        that no effect was shown. The first letter is capitalised. Numbers: two decimals,
+        The sentence describes an association ("ging samen met een lagere kans op",
+        "was associated with lower odds of") when ``p < alpha``, and otherwise says that no
+        association was shown. Whether it may be read as an effect depends on the design
+        (for the offer in a stepped-wedge roll-out, often yes; for SES or migration
+        background, no); say so in the surrounding text. The first letter is capitalised. Numbers: two decimals,
         p in APA style (no leading zero, ``p < .001``), Dutch decimal commas for ``"nl"``.
 
         Parameters
@@ -286,10 +294,10 @@ class GEEResult:
         --------
         >>> result = fit_gee("y ~ x", _example_data(), cluster="org")
         >>> print(result.report(term_label="Het aanbod", outcome_label="verwijzing"))
-        Het aanbod verhoogde de kans op verwijzing (OR = 2,08, 95%-BI [1,17; 3,72],
+        Het aanbod ging samen met een hogere kans op verwijzing (OR = 2,08, 95%-BI [1,17; 3,72],
         t(10) = 2,82, p = ,018; GEE met Mancl-DeRouen-correctie, 12 clusters).
         >>> print(result.report(lang="en"))
-        X increased the odds of y (OR = 2.08, 95% CI [1.17, 3.72], t(10) = 2.82, p = .018;
+        X was associated with higher odds of y (OR = 2.08, 95% CI [1.17, 3.72], t(10) = 2.82, p = .018;
         GEE with Mancl-DeRouen correction, 12 clusters).
         """
         if lang not in ("nl", "en"):
@@ -308,21 +316,18 @@ class GEEResult:
             )
         row = self.fixed.loc[term]
         nl = lang == "nl"
-        measure, outcome_nl, outcome_en = _EFFECT[self.family]
-        outcome = (outcome_nl if nl else outcome_en).format(
-            outcome_label or self.formula.split("~")[0].strip()
-        )
+        measure, phrases_nl, phrases_en = _EFFECT[self.family]
+        neutral, higher, lower = (p.format(outcome_label or self.formula.split("~")[0].strip())
+                                  for p in (phrases_nl if nl else phrases_en))
         subject = term_label or term
         if row["p"] < alpha:
-            verb_nl, verb_en = ("verhoogde", "increased") if row["estimate"] > 0 else (
-                "verlaagde", "decreased"
-            )
-            opening = f"{subject} {verb_nl if nl else verb_en} {outcome}"
+            direction = higher if row["estimate"] > 0 else lower
+            opening = f"{subject} ging samen met {direction}" if nl else f"{subject} was associated with {direction}"
         else:
             opening = (
-                f"{subject} had geen aantoonbaar effect op {outcome}"
+                f"{subject} hing niet aantoonbaar samen met {neutral}"
                 if nl
-                else f"{subject} had no demonstrable effect on {outcome}"
+                else f"{subject} was not clearly associated with {neutral}"
             )
         exp = self.family != "gaussian"
         est, low, high = (

@@ -83,7 +83,7 @@ def test_one_row_per_respondent_per_wave_and_monotone_dropout(study):
 
 
 def test_dropout_depends_on_baseline_difficulties(study):
-    """Missing at random: families with more baseline problems drop out more often."""
+    """Dropout depends on the baseline: families with more problems at T0 drop out more often."""
     fam = study.families
     difficulties = scales.score(fam, "sdq_parent")["sdq_parent_total_difficulties"]
     base = difficulties[fam["wave"] == 0].set_axis(fam.loc[fam["wave"] == 0, "family"]).dropna()

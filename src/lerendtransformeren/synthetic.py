@@ -284,7 +284,9 @@ _GAS = {
 }
 
 _DROPOUT = {
-    "model": "logistic hazard per wave, depends on the baseline (T0) latent outcome: missing at random",
+    "model": "logistic hazard per wave, depends on the baseline (T0) latent outcome; the observed "
+    "T0 scores measure that latent with error, so dropout is close to, not exactly, missing at random "
+    "given the observed data",
     "family": {"intercept": -2.2, "per_sd_baseline_difficulties": 0.35, "ses_laag": 0.30},
     "professional": {"intercept": -2.6, "per_sd_baseline_engagement": -0.35},
 }
@@ -968,8 +970,11 @@ def _readme(study: Study) -> str:
         "|---|---|---|",
         *[f"| T{w} | {per_wave.get(w, 0)} | {pro_wave.get(w, 0)} |" for w in range(N_WAVES)],
         "",
-        "Respondents drop out over the waves; the chance depends on their baseline (missing",
-        "at random). Items are skipped now and then, and a few respondents skip many items.",
+        "Respondents drop out over the waves; the chance depends on their latent baseline",
+        "level. The observed T0 scores measure that level with error, so the dropout is close",
+        "to, but not exactly, missing at random: analyses of the observed data can be slightly",
+        "biased, as in real studies. Items are skipped now and then, and a few respondents",
+        "skip many items.",
         "The SDQ parent form is filled in for children aged 4-17 only, KIDSCREEN-10 by",
         "young people aged 8-17 only, and goal attainment is scored from T1 on.",
         "",

@@ -48,11 +48,6 @@ def test_generate_writes_every_file(tmp_path, capsys):
     assert "seed 3" in capsys.readouterr().out
 
 
-def test_report_says_not_yet(capsys):
-    assert cli.main(["report"]) == 1
-    assert "not available yet" in capsys.readouterr().err
-
-
 def test_usage_errors_exit_2():
     with pytest.raises(SystemExit) as info:
         cli.main(["no-such-command"])

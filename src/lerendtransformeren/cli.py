@@ -5,8 +5,9 @@ Subcommands:
 - ``generate``: write the synthetic study (seeded) into a directory;
 - ``validate PATH``: read a data file, check its nesting, waves and codes, and print
   what was found;
-- ``report``: reports per transformation goal (arrives with the reports work; until
-  then it says so and exits 1).
+- ``report``: reports per transformation goal and a cross-goal overview, as HTML, Word
+  and/or Markdown (default: the bundled synthetic study, all goals, Dutch, html+docx,
+  into ``reports/``).
 
 Exit codes: 0 success, 1 the data or the run failed (the message says why and how to
 fix it), 2 wrong use of the command (argparse's usage errors).
@@ -60,14 +61,24 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser(
         "report",
-        help="reports per transformation goal (not available yet)",
-        description="Write reports for the transformation goals. Not available in this version yet.",
+        help="write reports per transformation goal (HTML, Word, Markdown)",
+        description="Write a report per transformation goal and a cross-goal overview, from "
+        "the bundled synthetic study or a study folder: design, sample, reliability, change, "
+        "the effect of the support offer (stepped-wedge multilevel model), subgroups and "
+        "reliable change. Small cells are suppressed; no identifier is ever shown.",
     )
-    rep.add_argument("--goal", default="all")
-    rep.add_argument("--data", type=Path, default=None)
-    rep.add_argument("--lang", choices=("nl", "en"), default="nl")
-    rep.add_argument("--format", default="html,docx")
-    rep.add_argument("--out", type=Path, default=Path("reports"))
+    rep.add_argument("--goal", default="all", help="goal 1..5, a list such as 1,3, or all (default)")
+    rep.add_argument(
+        "--data", type=Path, default=None,
+        help="study folder with families.csv and/or professionals.csv (default: the bundled synthetic study)",
+    )
+    rep.add_argument("--lang", choices=("nl", "en"), default="nl", help="report language (default: nl)")
+    rep.add_argument("--format", default="html,docx", help="comma-separated: html, docx, md (default: %(default)s)")
+    rep.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: %(default)s)")
+    rep.add_argument("--k", type=int, default=5, help="minimum respondents per shown statistic (default: 5)")
+    rep.add_argument("--seed", type=int, default=None, help="seed of the bootstrap intervals (default: 20261123)")
+    rep.add_argument("--date", default=None, help="date in the provenance block, YYYY-MM-DD (default: today)")
+    rep.add_argument("--jobs", type=int, default=2, help="processes that fit the models (default: 2)")
     return parser
 
 
@@ -101,14 +112,41 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _report(args: argparse.Namespace) -> int:
-    print(
-        "lerendtransformeren report: not available yet. Reports per transformation goal "
-        "arrive with the reports work (tables, figures, Dutch and English text). Until then, "
-        "use `lerendtransformeren validate` and the notebooks.",
-        file=sys.stderr,
+def _report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import datetime as dt
+
+    from lerendtransformeren.report.goal import DEFAULT_SEED
+    from lerendtransformeren.report.run import FORMATS, run_reports
+
+    goal = args.goal.strip().lower()
+    if goal != "all":
+        parts = [p.strip() for p in goal.split(",")]
+        if not all(p.isdigit() and 1 <= int(p) <= 5 for p in parts):
+            parser.error(f"argument --goal: {args.goal!r} is not a goal 1..5, a list such as 1,3, or all")
+        goal = [int(p) for p in parts]
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    if not formats or any(f not in FORMATS for f in formats):
+        parser.error(f"argument --format: {args.format!r}; choose from {', '.join(FORMATS)}")
+    if args.k < 1:
+        parser.error("argument --k: must be 1 or more")
+    date = None
+    if args.date is not None:
+        try:
+            date = dt.date.fromisoformat(args.date)
+        except ValueError:
+            parser.error(f"argument --date: {args.date!r} is not a date YYYY-MM-DD")
+    run_reports(
+        goal,
+        args.data,
+        lang=args.lang,
+        formats=formats,
+        out=args.out,
+        date=date,
+        seed=DEFAULT_SEED if args.seed is None else args.seed,
+        k=args.k,
+        jobs=max(1, args.jobs),
     )
-    return EXIT_FAILED
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -122,8 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Synthetic study (seed 7) written to ...
     0
     """
-    args = _parser().parse_args(argv)
-    handlers = {"generate": _generate, "validate": _validate, "report": _report}
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handlers = {"generate": _generate, "validate": _validate, "report": lambda a: _report(a, parser)}
     try:
         return handlers[args.command](args)
     except LerendTransformerenError as exc:

@@ -9,7 +9,9 @@ The building blocks of a goal report, each usable on its own in a notebook:
 - :mod:`~lerendtransformeren.report.figures`: figures with alt text, black-and-white safe;
 - :mod:`~lerendtransformeren.report.text`: result sentences and a methods paragraph;
 - :mod:`~lerendtransformeren.report.render`: a :class:`Document` to HTML, Word, Markdown;
-- :mod:`~lerendtransformeren.report.provenance`: how a report was made.
+- :mod:`~lerendtransformeren.report.provenance`: how a report was made;
+- :mod:`~lerendtransformeren.report.goal`: the goal report and the cross-goal overview;
+- :mod:`~lerendtransformeren.report.run`: the main job, reports written to files.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ from lerendtransformeren.report.tables import (
     sample_table,
     variance_table,
 )
+from lerendtransformeren.report.goal import StudyData, build_goal_report, build_overview, load_study
+from lerendtransformeren.report.run import deterministic_docx, run_reports
 from lerendtransformeren.report.text import (
     effect_sentence,
     fixed_effects_text,
@@ -104,4 +108,10 @@ __all__ = [
     "render_markdown",
     "render_docx",
     "write_document",
+    "StudyData",
+    "load_study",
+    "build_goal_report",
+    "build_overview",
+    "run_reports",
+    "deterministic_docx",
 ]

@@ -33,3 +33,17 @@ def test_every_notebook_was_collected_by_this_session(request, collected_noteboo
         pytest.skip("this run was not started with --nbval (the Makefile check above covers `make test`)")
     missing = [nb.name for nb in NOTEBOOKS if nb.resolve() not in collected_notebooks]
     assert not missing, f"notebooks not validated by nbval in this run: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[nb.name for nb in NOTEBOOKS])
+def test_notebook_is_valid_and_opens_with_the_python_kernel(path):
+    """Valid nbformat (JupyterLab warns on invalid files), the standard kernel, no error outputs."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(c.execution_count is not None for c in code), "every code cell has stored output"
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert not [o for c in code for o in c.outputs if o.output_type == "stream" and o.name == "stderr"]

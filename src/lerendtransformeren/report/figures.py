@@ -131,14 +131,14 @@ class Figure:
         """PNG bytes; the same figure gives the same bytes (no time or version stamp)."""
         buf = io.BytesIO()
         with mpl.rc_context(STYLE):
-            self.figure.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+            self.figure.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.05)
         return buf.getvalue()
 
     def to_svg(self) -> bytes:
         """SVG bytes with a fixed hash salt and no date, so they are reproducible."""
         buf = io.BytesIO()
         with mpl.rc_context(STYLE):
-            self.figure.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+            self.figure.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight", pad_inches=0.05)
         return buf.getvalue()
 
     def save(self, path: str | Path, dpi: int = 150) -> Path:

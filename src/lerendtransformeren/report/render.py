@@ -373,6 +373,7 @@ def _cell_text(
     for run in paragraph.runs:
         run.bold = bold or None
         run.italic = italic or None
+        run.font.size = Pt(_TABLE_PT)
 
 
 def _docx_table(d, item: dict, words: dict) -> None:
@@ -407,12 +408,67 @@ def _docx_table(d, item: dict, words: dict) -> None:
     for i, row in enumerate(item["rows"]):
         for j, text in enumerate(row):
             _cell_text(table.cell(header_rows + i, j), text, right=j >= item["n_stub"])
+    _set_widths(table, _column_widths(item))
     if item["note"]:
         note = d.add_paragraph()
         note.add_run(words["note"]).italic = True
         note.add_run(" " + item["note"])
         for run in note.runs:
             run.font.size = Pt(9)
+
+
+_TEXT_WIDTH_CM = 16.0
+
+
+_TABLE_PT = 9
+# width of one 9-pt character in a wide font (LibreOffice substitutes DejaVu for Calibri)
+# and a cell's left + right padding
+_CHAR_CM, _PAD_CM = 0.22, 0.45
+
+
+def _column_widths(item: dict) -> list[float]:
+    """Column widths in cm from the texts in each column.
+
+    Without them Word and LibreOffice give every column the same width, which squeezes
+    label columns ("Meetmoment", scale names) into one letter per line. Number columns
+    get what their longest entry needs; label columns share the rest of the text width,
+    in proportion to their (capped) longest text and never narrower than their longest
+    word, so long labels wrap over a few lines.
+    """
+    stub = item["n_stub"]
+
+    def chars(text: str, header: bool) -> float:  # bold header glyphs are about 20% wider
+        return len(text) * (1.2 if header else 1.0)
+
+    columns = [[(str(h), True)] + [(str(row[j]), False) for row in item["rows"]] for j, h in enumerate(item["headers"])]
+    need = [max(chars(t, b) for t, b in col) * _CHAR_CM + _PAD_CM for col in columns[stub:]]
+    floor = [
+        max(chars(w, b) for t, b in col for w in (t.split() or [""])) * _CHAR_CM + _PAD_CM for col in columns[:stub]
+    ]
+    share = [min(max(chars(t, b) for t, b in col), 30) for col in columns[:stub]]
+    rest = _TEXT_WIDTH_CM - sum(need)
+    labels = [max(f, rest * w / sum(share)) if share and sum(share) else f for f, w in zip(floor, share)]
+    widths = labels + need
+    scale = min(1.0, _TEXT_WIDTH_CM / sum(widths))
+    return [w * scale for w in widths]
+
+
+def _set_widths(table, widths_cm: list[float]) -> None:
+    """Fix the column widths (grid and cells, so both Word and LibreOffice follow them)."""
+    table.autofit = False
+    for j, width_cm in enumerate(widths_cm):
+        width = Cm(width_cm)
+        table.columns[j].width = width
+        for cell in table.columns[j].cells:
+            cell.width = width
+
+
+def _a4(d) -> None:
+    """A4 pages with 2.5 cm margins (python-docx's default template is US Letter)."""
+    for section in d.sections:
+        section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+        section.left_margin = section.right_margin = Cm(2.5)
+        section.top_margin = section.bottom_margin = Cm(2.5)
 
 
 def _docx_figure(d, item: dict, words: dict) -> None:
@@ -467,6 +523,7 @@ def render_docx(doc: Document, *, identifiers: Iterable[str] = ()) -> bytes:
     check_identifiers(doc, identifiers)
     words = _WORDS[doc.lang]
     d = docx.Document()
+    _a4(d)
     stamp = _dt.datetime.combine(doc.provenance.date, _dt.time())
     props = d.core_properties
     props.title = doc.title

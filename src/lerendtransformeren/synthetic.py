@@ -35,7 +35,7 @@ from scipy.stats import norm
 
 from lerendtransformeren.design import GOALS
 
-__all__ = ["Study", "generate", "DEFAULT_SEED", "FILES"]
+__all__ = ["Study", "generate", "nested_example", "DEFAULT_SEED", "FILES"]
 
 #: The seed of the bundled study in ``data/synthetic``.
 DEFAULT_SEED = 20261123
@@ -454,6 +454,24 @@ def generate(seed: int = DEFAULT_SEED) -> Study:
         truth=truth,
         seed=int(seed),
     )
+
+
+def nested_example(seed: int = 7) -> pd.DataFrame:
+    """A small two-level example for documentation: 10 organisations, 4 teams each, 6 waves.
+
+    ``y = u_org + u_team + 0.2 * wave + e`` with SDs 0.5, 0.5 and 1; team codes are
+    reused in every organisation ("team" 0..3), as in many exports, so the model needs
+    ``(1 | org/team)``.
+
+    >>> nested_example().shape
+    (240, 4)
+    """
+    rng = np.random.default_rng(seed)
+    org = np.repeat(np.arange(10), 24)
+    team = np.repeat(np.arange(40), 6)
+    wave = np.tile(np.arange(6), 40)
+    y = rng.normal(0, 0.5, 10)[org] + rng.normal(0, 0.5, 40)[team] + 0.2 * wave + rng.normal(size=240)
+    return pd.DataFrame({"org": org, "team": team % 4, "wave": wave, "y": y})
 
 
 def _structure(rng):

@@ -81,13 +81,9 @@ def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nest
     R: ``summary(lmerTest::lmer(y ~ wave + (1 | org/team), data = d))`` gives the same
     estimates, standard errors and df (Intercept: -0.355418, 0.1916016, 14.3122).
 
-    >>> import numpy as np, pandas as pd
     >>> from lerendtransformeren.multilevel import fit
-    >>> rng = np.random.default_rng(7)
-    >>> org = np.repeat(np.arange(10), 24); team = np.repeat(np.arange(40), 6)
-    >>> wave = np.tile(np.arange(6), 40)
-    >>> y = rng.normal(0, .5, 10)[org] + rng.normal(0, .5, 40)[team] + .2 * wave + rng.normal(size=240)
-    >>> d = pd.DataFrame({"org": org, "team": team % 4, "wave": wave, "y": y})
+    >>> from lerendtransformeren.synthetic import nested_example
+    >>> d = nested_example()  # 10 organisations x 4 teams x 6 waves
     >>> res = fit("y ~ wave + (1 | org/team)", d)
     >>> res.fixed.round(3)
                estimate     se       df      t      p  ci_low  ci_high

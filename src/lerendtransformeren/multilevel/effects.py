@@ -96,13 +96,9 @@ def variance_components(result) -> pd.Series:
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
     >>> from lerendtransformeren.multilevel import fit
-    >>> rng = np.random.default_rng(7)
-    >>> org = np.repeat(np.arange(10), 24); team = np.repeat(np.arange(40), 6)
-    >>> wave = np.tile(np.arange(6), 40)
-    >>> y = rng.normal(0, .5, 10)[org] + rng.normal(0, .5, 40)[team] + .2 * wave + rng.normal(size=240)
-    >>> d = pd.DataFrame({"org": org, "team": team % 4, "wave": wave, "y": y})
+    >>> from lerendtransformeren.synthetic import nested_example
+    >>> d = nested_example()  # 10 organisations x 4 teams x 6 waves
     >>> variance_components(fit("y ~ wave + (1 | org/team)", d)).round(4)
     fixed       0.1095
     org         0.1963
@@ -172,13 +168,9 @@ def icc(result, adjusted: bool = True) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
     >>> from lerendtransformeren.multilevel import fit
-    >>> rng = np.random.default_rng(7)
-    >>> org = np.repeat(np.arange(10), 24); team = np.repeat(np.arange(40), 6)
-    >>> wave = np.tile(np.arange(6), 40)
-    >>> y = rng.normal(0, .5, 10)[org] + rng.normal(0, .5, 40)[team] + .2 * wave + rng.normal(size=240)
-    >>> d = pd.DataFrame({"org": org, "team": team % 4, "wave": wave, "y": y})
+    >>> from lerendtransformeren.synthetic import nested_example
+    >>> d = nested_example()  # 10 organisations x 4 teams x 6 waves
     >>> m = fit("y ~ wave + (1 | org/team)", d)
     >>> icc(m).round(3)
               n_units     m  variance  share    icc  design_effect
@@ -312,13 +304,9 @@ def r2(result) -> pd.Series:
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
     >>> from lerendtransformeren.multilevel import fit
-    >>> rng = np.random.default_rng(7)
-    >>> org = np.repeat(np.arange(10), 24); team = np.repeat(np.arange(40), 6)
-    >>> wave = np.tile(np.arange(6), 40)
-    >>> y = rng.normal(0, .5, 10)[org] + rng.normal(0, .5, 40)[team] + .2 * wave + rng.normal(size=240)
-    >>> d = pd.DataFrame({"org": org, "team": team % 4, "wave": wave, "y": y})
+    >>> from lerendtransformeren.synthetic import nested_example
+    >>> d = nested_example()  # 10 organisations x 4 teams x 6 waves
     >>> r2(fit("y ~ wave + (1 | org/team)", d)).round(4)
     marginal       0.0784
     conditional    0.3870
@@ -400,13 +388,9 @@ def standardized_effect(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
     >>> from lerendtransformeren.multilevel import fit
-    >>> rng = np.random.default_rng(7)
-    >>> org = np.repeat(np.arange(10), 24); team = np.repeat(np.arange(40), 6)
-    >>> wave = np.tile(np.arange(6), 40)
-    >>> y = rng.normal(0, .5, 10)[org] + rng.normal(0, .5, 40)[team] + .2 * wave + rng.normal(size=240)
-    >>> d = pd.DataFrame({"org": org, "team": team % 4, "wave": wave, "y": y})
+    >>> from lerendtransformeren.synthetic import nested_example
+    >>> d = nested_example()  # 10 organisations x 4 teams x 6 waves
     >>> res = fit("y ~ wave + (1 | org/team)", d)
     >>> standardized_effect(res, "wave").round(3)
           estimate     df     sd      d  ci_low  ci_high

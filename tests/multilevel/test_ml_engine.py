@@ -210,3 +210,29 @@ def test_forty_thousand_rows_is_fast():
     assert time.perf_counter() - t0 < 10
     assert res.converged
     assert res.fixed.loc["wave", "estimate"] == pytest.approx(0.2, abs=0.02)
+
+
+@pytest.mark.parametrize("formula", [
+    "y ~ x + wave + (1 | org/team/person)",
+    "y ~ x + wave + (1 | org) + (0 + wave | person)",
+])
+def test_compressed_first_level_equals_the_plain_recursion(formula):
+    """The precomputed lowest level (one scalar random effect) gives the same criterion."""
+    rng = np.random.default_rng(7)
+    n_person = 300
+    person = np.repeat(np.arange(n_person), 4)
+    d = pd.DataFrame({
+        "person": person, "team": person // 30, "org": person // 100,
+        "wave": np.tile(np.arange(4.0), n_person), "x": rng.normal(size=person.size),
+    })
+    d["y"] = rng.normal(size=n_person)[person] + rng.normal(size=len(d))
+    d = d.sample(frac=0.8, random_state=3)  # unbalanced: 1-4 rows per person
+    frame = build_frame(formula, d)
+    eng = NestedEngine(frame.y, frame.X, frame.levels)
+    assert eng._c0 is not None
+    for theta in [eng.theta_start(), 0.3 * eng.theta_start() + 0.05, np.full(eng.n_theta, 2.0)]:
+        fast = eng.criterion(theta)
+        c0, eng._c0 = eng._c0, None
+        plain = eng.criterion(theta)
+        eng._c0 = c0
+        assert fast == pytest.approx(plain, rel=1e-12)

@@ -3,6 +3,7 @@
 - :func:`fit`: linear mixed models with nested random effects (exact REML/ML,
   Satterthwaite df); :func:`lrt` to compare models;
 - :func:`icc`, :func:`null_icc`, :func:`r2`, :func:`standardized_effect`: effect sizes;
+- :func:`cr2`: cluster-robust (Bell-McCaffrey CR2) sensitivity analysis of the fixed effects;
 - :func:`fit_gee`: population-averaged models for binary and count outcomes with
   small-sample corrections and t df from the clusters;
 - :mod:`~lerendtransformeren.multilevel.power`: design and power planning.
@@ -27,6 +28,7 @@ from lerendtransformeren.multilevel.inference import lrt
 from lerendtransformeren.multilevel.effects import icc, null_icc, r2, standardized_effect, variance_components
 from lerendtransformeren.multilevel.gee import GEEResult, fit_gee
 from lerendtransformeren.multilevel.results import MultilevelResult
+from lerendtransformeren.multilevel.robust import CR2, cr2
 
 __all__ = [
     "fit",
@@ -39,6 +41,8 @@ __all__ = [
     "r2",
     "standardized_effect",
     "variance_components",
+    "cr2",
+    "CR2",
 ]
 
 

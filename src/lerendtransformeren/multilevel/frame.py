@@ -90,7 +90,11 @@ def _unit_codes(data: pd.DataFrame, factors: tuple[str, ...]) -> tuple[np.ndarra
     codes = grouped.ngroup().to_numpy(dtype=np.int64)
     keys = grouped.size().index
     if isinstance(keys, pd.MultiIndex):
-        labels = np.array([":".join(map(str, k)) for k in keys], dtype=object)
+        parts = [
+            pd.Series(np.asarray(keys.levels[i].astype(str), dtype=object)[keys.codes[i]])
+            for i in range(keys.nlevels)
+        ]
+        labels = parts[0].str.cat(parts[1:], sep=":").to_numpy(dtype=object)
     else:
         labels = np.array([str(k) for k in keys], dtype=object)
     return codes, labels
@@ -109,7 +113,7 @@ def nest_levels(levels: list[Level]) -> list[Level]:
     for lev in levels:
         if merged and merged[-1].n_units == lev.n_units:
             prev = merged[-1]
-            pairs = np.unique(np.stack([prev.codes, lev.codes]), axis=1).shape[1]
+            pairs = _n_pairs(prev, lev)
             if pairs == lev.n_units:  # the same partition of the rows: one level
                 shared = {n for b in prev.blocks for n in b.names} & {n for b in lev.blocks for n in b.names}
                 if shared:
@@ -122,10 +126,20 @@ def nest_levels(levels: list[Level]) -> list[Level]:
                 continue
         merged.append(lev)
     for fine, coarse in zip(merged[:-1], merged[1:]):
-        pairs = np.unique(np.stack([fine.codes, coarse.codes]), axis=1)
-        if pairs.shape[1] > fine.n_units:
+        if _n_pairs(fine, coarse) > fine.n_units:
+            pairs = np.unique(np.stack([fine.codes, coarse.codes]), axis=1)
             raise SpecificationError(_crossed_message(fine, coarse, pairs))
     return merged
+
+
+def _n_pairs(a: Level, b: Level) -> int:
+    """Number of distinct (unit of a, unit of b) pairs over the rows (one integer key, fast)."""
+    key = a.codes.astype(np.int64) * np.int64(b.n_units) + b.codes.astype(np.int64)
+    seen = np.zeros(a.n_units * b.n_units, bool) if a.n_units * b.n_units <= 4 * len(key) + 1024 else None
+    if seen is not None:
+        seen[key] = True
+        return int(seen.sum())
+    return int(np.unique(key).size)
 
 
 def _crossed_message(fine: Level, coarse: Level, pairs: np.ndarray) -> str:

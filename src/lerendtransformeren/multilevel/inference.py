@@ -25,7 +25,7 @@ from scipy import stats
 from lerendtransformeren.exceptions import SpecificationError
 from lerendtransformeren.multilevel.engine import NestedEngine, central_hessian
 
-__all__ = ["Satterthwaite", "satterthwaite", "contrast_1d", "contrast_md", "type3_contrasts", "lrt"]
+__all__ = ["Satterthwaite", "satterthwaite", "contrast_1d", "contrast_md", "type3_contrasts", "lrt", "profile_sd"]
 
 #: Eigenvalues of the deviance Hessian at or below this are left out of its inverse (lmerTest).
 EIGEN_TOL = 1e-8
@@ -223,3 +223,88 @@ def lrt(m0, m1) -> pd.DataFrame:
          "p": [np.nan, float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan]},
         index=pd.Index([m0.formula, m1.formula], name="model"),
     )
+
+
+# -- profile intervals for the standard deviations ----------------------------------------
+def profile_sd(result, conf_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Profile-likelihood intervals for the SDs of scalar random terms and sigma.
+
+    As ``lme4::confint(m, method = "profile")``: the parameters are ``s = (sd_1, ...,
+    sd_L, sigma)`` with ``theta_k = sd_k / sigma``; the criterion is the deviance of the fit
+    (REML for REML fits, lmerTest's ``devfun_vp``) with beta profiled. For each parameter the
+    others are re-optimised on a grid of fixed values, and the bounds are where the signed
+    root ``zeta = sign(s - s_hat) sqrt(dev_prof(s) - dev_min)`` crosses the normal quantile
+    (brentq). A lower bound below which the deviance does not rise enough is 0.
+
+    As in lme4 (whose ``profile`` works on ``devfun2``, the ML deviance), the profile is
+    always of the ML deviance: for a REML fit the intervals are those of its ML refit
+    (checked against lme4: the same intervals for the REML and ML fit, to 1e-9).
+
+    Only for models whose random terms are all scalar (random intercepts); raises
+    ``SpecificationError`` otherwise.
+    """
+    import scipy.optimize
+
+    if result.reml:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = result.refit(reml=False)
+    eng = result.engine
+    if np.any(~np.isfinite(eng.lower)) or any(q != 1 for qs in eng.block_q for q in qs):
+        raise SpecificationError("Profile intervals are implemented for random intercepts only; use method='wald'.")
+    s_hat = np.r_[result.theta * result.sigma, result.sigma]
+    m = len(s_hat)
+
+    def dev(s):
+        if s[-1] <= 0:
+            return np.inf
+        try:
+            return eng.varpar_deviance(np.r_[np.abs(s[:-1]) / s[-1], s[-1]])
+        except (np.linalg.LinAlgError, ValueError):
+            return np.inf
+
+    d_min = dev(s_hat)
+    crit = float(stats.norm.ppf(0.5 + conf_level / 2))
+    warm = {}
+
+    def profiled(k, value):
+        free = np.arange(m) != k
+        start = warm.get(k, s_hat)[free]
+
+        def f(z):
+            s = np.empty(m)
+            s[free], s[k] = z, value
+            return dev(s)
+
+        cap = 100.0 * float(s_hat.max())
+        bounds = [(1e-3 * s_hat[-1] if j == m - 1 else 0.0, cap) for j in np.flatnonzero(free)]
+        with np.errstate(invalid="ignore"):
+            res = scipy.optimize.minimize(f, np.maximum(start, 1e-8), method="L-BFGS-B", bounds=bounds,
+                                          options={"ftol": 1e-14, "gtol": 1e-8, "maxiter": 500})
+        s = np.empty(m)
+        s[free], s[k] = res.x, value
+        warm[k] = s
+        return float(res.fun)
+
+    def zeta(k, value):
+        return np.sign(value - s_hat[k]) * np.sqrt(max(profiled(k, value) - d_min, 0.0))
+
+    lo, hi = np.empty(m), np.empty(m)
+    se_guess = np.maximum(0.3 * s_hat, 1e-2)
+    for k in range(m):
+        warm.pop(k, None)
+        # lower bound
+        if s_hat[k] <= 1e-8 or zeta(k, 1e-10 if k < m - 1 else 1e-3 * s_hat[k]) > -crit:
+            lo[k] = 0.0
+        else:
+            warm.pop(k, None)
+            lo[k] = scipy.optimize.brentq(lambda v: zeta(k, v) + crit, 1e-10, s_hat[k], xtol=1e-10, rtol=1e-10)
+        warm.pop(k, None)
+        upper = s_hat[k] + se_guess[k]
+        while zeta(k, upper) < crit:
+            upper = s_hat[k] + 2 * (upper - s_hat[k])
+        warm.pop(k, None)
+        hi[k] = scipy.optimize.brentq(lambda v: zeta(k, v) - crit, s_hat[k] + 1e-12, upper, xtol=1e-10, rtol=1e-10)
+    return lo, hi

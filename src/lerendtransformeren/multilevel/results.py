@@ -15,6 +15,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 import patsy
+from scipy import stats
 
 from lerendtransformeren.exceptions import ConvergenceWarning, SingularFitWarning, SpecificationError
 from lerendtransformeren.multilevel import effects, inference
@@ -161,6 +162,77 @@ class MultilevelResult:
         records.append({"group": "residual", "term": "", "variance": s2, "sd": self.sigma})
         return pd.DataFrame(records).set_index(["group", "term"])
 
+    def _sd_parameters(self, varpar: np.ndarray) -> tuple[list[tuple[str, str, str]], np.ndarray]:
+        """Random-effect SDs and correlations (lme4's ``sdcor``) and sigma at ``(theta, sigma)``."""
+        theta, sigma = varpar[:-1], varpar[-1]
+        keys, vals = [], []
+        for lev, Lam in zip(self.frame.levels, self.engine.lambdas(theta)):
+            off = 0
+            for b in lev.blocks:
+                Lb = Lam[off:off + b.q, off:off + b.q]
+                cov = sigma**2 * Lb @ Lb.T
+                sd = np.sqrt(np.diag(cov))
+                for i, name in enumerate(b.names):
+                    keys.append((b.group, name, "sd"))
+                    vals.append(sd[i])
+                for j in range(b.q):
+                    for i in range(j + 1, b.q):
+                        keys.append((b.group, b.names[i], f"corr {b.names[j]}"))
+                        vals.append(cov[i, j] / (sd[i] * sd[j]) if sd[i] * sd[j] > 0 else np.nan)
+                off += b.q
+        keys.append(("residual", "", "sd"))
+        vals.append(sigma)
+        return keys, np.array(vals)
+
+    def variance_ci(self, method: str = "wald", conf_level: float | None = None) -> pd.DataFrame:
+        """Confidence intervals for the random-effect SDs, correlations and the residual SD.
+
+        ``method="wald"``: the delta method on the asymptotic covariance ``2 H^-1`` of
+        ``(theta, sigma)`` (the Hessian of the deviance that Satterthwaite's df use,
+        ``satterthwaite.vcov_varpar``), on the SD / correlation scale, ``estimate +- z se``;
+        bounds are clipped to ``[0, inf)`` for SDs and ``[-1, 1]`` for correlations. At a
+        singular fit the SE of a variance at 0 is not defined (NaN). Wald intervals for SDs
+        are symmetric and too narrow with few units at a level (e.g. 15 organisations);
+        ``method="profile"`` gives lme4's profile intervals (``confint(m, method =
+        "profile")``) for models whose random terms are all scalar (random intercepts).
+
+        Returns
+        -------
+        DataFrame indexed by (group, term, parameter) with columns estimate, se, ci_low,
+        ci_high (se only for Wald).
+        """
+        level = self.conf_level if conf_level is None else conf_level
+        varpar = np.r_[self.theta, self.sigma]
+        keys, est = self._sd_parameters(varpar)
+        if method == "profile":
+            lo, hi = inference.profile_sd(self, level)
+            se = np.full(len(est), np.nan)
+        elif method == "wald":
+            m = len(varpar)
+            J = np.empty((len(est), m))
+            for i in range(m):
+                h = 1e-6 * max(1.0, abs(varpar[i]))
+                e = np.zeros(m)
+                e[i] = h
+                up, down = self._sd_parameters(varpar + e)[1], self._sd_parameters(varpar - e)[1]
+                if varpar[i] <= 0.0 and np.isfinite(self.engine.lower[i] if i < m - 1 else 0.0):
+                    J[:, i] = (up - est) / h  # one-sided at the bound
+                else:
+                    J[:, i] = (up - down) / (2 * h)
+            cov = J @ self.satterthwaite.vcov_varpar @ J.T
+            se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+            at_zero = np.array([k[2] == "sd" and v < 1e-8 for k, v in zip(keys, est)])
+            se[at_zero] = np.nan
+            q = float(stats.norm.ppf(0.5 + level / 2))
+            lo, hi = est - q * se, est + q * se
+            is_corr = np.array([k[2] != "sd" for k in keys])
+            lo = np.where(is_corr, np.clip(lo, -1, 1), np.clip(lo, 0, None))
+            hi = np.where(is_corr, np.clip(hi, -1, 1), hi)
+        else:
+            raise SpecificationError(f"method must be 'wald' or 'profile', got {method!r}.")
+        index = pd.MultiIndex.from_tuples(keys, names=["group", "term", "parameter"])
+        return pd.DataFrame({"estimate": est, "se": se, "ci_low": lo, "ci_high": hi}, index=index)
+
     @cached_property
     def n(self) -> pd.DataFrame:
         """Units per level and rows used / left out by reason."""
@@ -292,6 +364,18 @@ class MultilevelResult:
         out.index.name = "term"
         return out.astype({"F": float, "numdf": int, "dendf": float, "p": float})
 
+    def robust(self, cluster: str | None = None, conf_level: float | None = None):
+        """CR2 (Bell-McCaffrey) cluster-robust tests of the fixed effects, Satterthwaite df.
+
+        A sensitivity analysis: the fitted model is the working model, the covariance of the
+        fixed effects is estimated from the residuals per cluster (default: the top level).
+        R: ``clubSandwich::coef_test(fit, vcov = "CR2", test = "Satterthwaite")``. See
+        :func:`lerendtransformeren.multilevel.robust.cr2`.
+        """
+        from lerendtransformeren.multilevel.robust import cr2
+
+        return cr2(self, cluster=cluster, conf_level=conf_level)
+
     def refit(self, reml: bool) -> MultilevelResult:
         """The same model fitted by REML (``reml=True``) or ML."""
         engine = NestedEngine(self.frame.y, self.frame.X, self.frame.levels, reml=reml)
@@ -331,13 +415,9 @@ class MultilevelResult:
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd
         >>> from lerendtransformeren.multilevel import fit
-        >>> rng = np.random.default_rng(7)
-        >>> org = np.repeat(np.arange(10), 24); team = np.repeat(np.arange(40), 6)
-        >>> wave = np.tile(np.arange(6), 40)
-        >>> y = rng.normal(0, .5, 10)[org] + rng.normal(0, .5, 40)[team] + .2 * wave + rng.normal(size=240)
-        >>> d = pd.DataFrame({"org": org, "team": team % 4, "wave": wave, "y": y})
+        >>> from lerendtransformeren.synthetic import nested_example
+        >>> d = nested_example()  # 10 organisations x 4 teams x 6 waves
         >>> print(fit("y ~ wave + (1 | org/team)", d).report(lang="en"))  # doctest: +ELLIPSIS
         The effect of time (per wave) was 0.19 (95% CI [0.12, 0.26]), t(199.0) = 5.53, p < .001. ...
         """

@@ -19,6 +19,14 @@ Data sets (all seeded, small):
   that the organisation variance is estimated at 0 (a boundary fit).
 * ``factor.csv``: 30 groups > 3 conditions x 4 waves with a three-level factor ``cond``
   (for Type III F-tests on factors and their interaction with wave).
+* ``balanced.csv``: 30 groups x 8 rows, no missing values (a balanced two-level design with a
+  row covariate ``x`` and a group covariate ``z``).
+* ``unbal3.csv``: 10 organisations > 4-25 persons > waves 0-4 with about 25% of the waves
+  missing and whole persons with one wave; an organisation-level ``orgx`` and a random
+  wave slope per person (an unbalanced three-level design with missing waves).
+* ``synthetic.csv``: goals 1-2 of data/synthetic/families.csv (organisation > team >
+  professional > family > wave) with the mastery total score computed by
+  ``lerendtransformeren.scales.score`` (missing where too few items were answered).
 """
 
 from __future__ import annotations
@@ -102,6 +110,46 @@ def factor(rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["g", "cond", "wave", "y"])
 
 
+def balanced(rng: np.random.Generator) -> pd.DataFrame:
+    g = np.repeat(np.arange(30), 8)
+    z = rng.normal(size=30)
+    x = rng.normal(size=g.size)
+    y = 1.0 + 0.4 * x - 0.3 * z[g] + rng.normal(0, 0.6, 30)[g] + rng.normal(size=g.size)
+    return pd.DataFrame({"g": [f"G{i + 1:02d}" for i in g], "x": x, "z": z[g], "y": y})
+
+
+def unbal3(rng: np.random.Generator) -> pd.DataFrame:
+    n_per = rng.integers(4, 26, size=10)
+    org = np.repeat(np.arange(10), n_per)
+    orgx = rng.normal(size=10)
+    n_p = org.size
+    u_org = rng.normal(0, 0.6, 10)
+    u_p = rng.multivariate_normal([0, 0], [[0.8, -0.1], [-0.1, 0.1]], size=n_p)
+    pid = np.repeat(np.arange(n_p), 5)
+    wave = np.tile(np.arange(5), n_p)
+    o = org[pid]
+    y = (2 + 0.3 * wave + 0.5 * orgx[o] + u_org[o] + u_p[pid, 0] + u_p[pid, 1] * wave
+         + rng.normal(0, 0.7, pid.size))
+    keep = rng.random(pid.size) > 0.25
+    keep |= wave == 0
+    df = pd.DataFrame({"org": [f"O{i + 1:02d}" for i in o], "person": [f"P{i + 1:03d}" for i in pid],
+                       "wave": wave, "orgx": orgx[o], "y": y})[keep]
+    df.loc[df.index[rng.choice(len(df), 8, replace=False)], "y"] = np.nan
+    return df
+
+
+def synthetic() -> pd.DataFrame:
+    from lerendtransformeren.scales import score
+
+    root = HERE.parents[2]
+    fam = pd.read_csv(root / "data" / "synthetic" / "families.csv")
+    fam = fam[fam["goal"].isin([1, 2])].reset_index(drop=True)
+    sc = score(fam, "mastery")
+    out = fam[["goal", "organisation", "team", "professional", "family", "wave", "offer"]].copy()
+    out["mastery"] = sc["mastery_total"].to_numpy()
+    return out
+
+
 def main() -> None:
     for name, maker, seed in [
         ("ri2", ri2, 20261101),
@@ -112,6 +160,10 @@ def main() -> None:
     ]:
         df = maker(np.random.default_rng(seed))
         df.to_csv(HERE / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
+    for name, maker, seed in [("balanced", balanced, 20261111), ("unbal3", unbal3, 20261112)]:
+        df = maker(np.random.default_rng(seed))
+        df.to_csv(HERE / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
+    synthetic().to_csv(HERE / "synthetic.csv", index=False, float_format="%.10g", lineterminator="\n")
 
 
 if __name__ == "__main__":

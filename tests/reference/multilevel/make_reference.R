@@ -14,6 +14,7 @@ suppressPackageStartupMessages({
   library(lme4)
   library(lmerTest)
   library(jsonlite)
+  library(clubSandwich)
 })
 
 args <- commandArgs(trailingOnly = FALSE)
@@ -54,12 +55,33 @@ cases <- list(
        r = y ~ wave + (1 | resp) + (0 + wave | resp) + (1 | org),
        py = "y ~ wave + (1 | resp) + (0 + wave | resp) + (1 | org)"),
   list(name = "singular_reml", data = "singular", reml = TRUE,
-       r = y ~ x + (1 | org/team), py = "y ~ x + (1 | org/team)"),
+       r = y ~ x + (1 | org/team), py = "y ~ x + (1 | org/team)", profile = TRUE),
   list(name = "singular_ml", data = "singular", reml = FALSE,
        r = y ~ x + (1 | org/team), py = "y ~ x + (1 | org/team)"),
   list(name = "factor_reml", data = "factor", reml = TRUE,
-       r = y ~ cond * wave + (1 | g), py = "y ~ C(cond) * wave + (1 | g)", anova = TRUE)
+       r = y ~ cond * wave + (1 | g), py = "y ~ C(cond) * wave + (1 | g)", anova = TRUE),
+  list(name = "balanced_reml", data = "balanced", reml = TRUE,
+       r = y ~ x + z + (1 | g), py = "y ~ x + z + (1 | g)", wald_sd = TRUE, profile = TRUE,
+       cr2 = "g"),
+  list(name = "balanced_ml", data = "balanced", reml = FALSE,
+       r = y ~ x + z + (1 | g), py = "y ~ x + z + (1 | g)", wald_sd = TRUE),
+  list(name = "unbal3_reml", data = "unbal3", reml = TRUE,
+       r = y ~ wave + orgx + (1 + wave | person) + (1 | org),
+       py = "y ~ wave + orgx + (1 + wave | person) + (1 | org)", ranef = "org", ranef_py = "org",
+       profile = TRUE, cr2 = "org"),
+  list(name = "synthetic_reml", data = "synthetic", reml = TRUE,
+       r = mastery ~ factor(wave) + offer + (1 | organisation/team/professional/family),
+       py = "mastery ~ C(wave) + offer + (1 | organisation/team/professional/family)",
+       wald_sd = TRUE, anova = TRUE, profile = TRUE)
 )
+# Wald standard errors of the random-effect SDs of a model with scalar random terms only:
+# sd_k = sigma * theta_k, residual sd = sigma; delta method on lmerTest's vcov_varpar
+# (= 2 H^-1 of the deviance in (theta, sigma)).
+wald_sd <- function(m) {
+  th <- getME(m, "theta"); s <- sigma(m); A <- m@vcov_varpar; k <- length(th)
+  J <- rbind(cbind(diag(s, k), th), c(rep(0, k), 1))
+  list(sd = c(s * th, s), se = sqrt(diag(J %*% A %*% t(J))), vcov_varpar = A)
+}
 
 out <- list()
 for (cs in cases) {
@@ -105,9 +127,22 @@ for (cs in cases) {
                     chisq = lr$Chisq[2], df = lr$Df[2], p = lr[["Pr(>Chisq)"]][2],
                     deviance = lr$deviance)
   }
+  if (isTRUE(cs$wald_sd)) res$wald_sd <- wald_sd(m)
+  if (isTRUE(cs$profile)) {
+    ci <- confint(m, parm = "theta_", method = "profile", oldNames = FALSE)
+    res$profile <- list(parm = rownames(ci), lower = unname(ci[, 1]), upper = unname(ci[, 2]))
+  }
+  if (!is.null(cs$cr2)) {
+    m_lme4 <- lme4::lmer(cs$r, data = d, REML = cs$reml, control = ctrl)
+    ct <- coef_test(m_lme4, vcov = "CR2", test = "Satterthwaite", cluster = d[[cs$cr2]][!is.na(d[[all.vars(cs$r)[1]]])])
+    vc <- as.matrix(vcovCR(m_lme4, type = "CR2", cluster = d[[cs$cr2]][!is.na(d[[all.vars(cs$r)[1]]])]))
+    res$cr2 <- list(cluster = cs$cr2, term = ct$Coef, estimate = ct$beta, se = ct$SE,
+                    t = ct$tstat, df = ct$df_Satt, p = ct$p_Satt, vcov = unname(vc))
+  }
   out[[cs$name]] <- res
 }
 out$`_meta` <- list(R = R.version.string, lme4 = as.character(packageVersion("lme4")),
-                    lmerTest = as.character(packageVersion("lmerTest")))
+                    lmerTest = as.character(packageVersion("lmerTest")),
+                    clubSandwich = as.character(packageVersion("clubSandwich")))
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = FALSE, matrix = "rowmajor"),
            file.path(here, "reference.json"))

@@ -2,7 +2,20 @@
 #
 # Fits every case with lme4::lmer (tight optimiser tolerances, so that the reference itself
 # is converged) and lmerTest (Satterthwaite df, contest, Type III anova), and writes
-# reference.json next to this script. Input: the CSVs written by make_data.py.
+# reference.json next to this script.
+#
+# It also writes effects_reference.json: for every case performance::icc (adjusted and
+# unadjusted), performance::icc(by_group = TRUE) for random-intercept models,
+# performance::r2_nakagawa (marginal, conditional), the variance components of
+# insight::get_variance, and lme4's theta, sigma and beta (so that the formulas can be
+# checked at lme4's own estimates). performance returns NA for a singular fit (a variance
+# at 0) unless its singularity tolerance is lowered; those cases are stored twice: with the
+# default tolerance (NA, written as null) and with tolerance = 0 (the values as defined).
+# insight::get_variance sums the random-effect variances over the terms named after the
+# grouping factors only, so a second term on the same factor (lme4's "resp.1" of
+# (1 | resp) + (0 + wave | resp)) is left out; var_random_johnson is Johnson's (2014)
+# mean z' Sigma z summed over every term of VarCorr, z from the model matrix as insight
+# takes it, to compare where that happens. Input: the CSVs written by make_data.py.
 #
 #   .venv/bin/python tests/reference/multilevel/make_data.py
 #   Rscript tests/reference/multilevel/make_reference.R
@@ -15,6 +28,8 @@ suppressPackageStartupMessages({
   library(lmerTest)
   library(jsonlite)
   library(clubSandwich)
+  library(performance)
+  library(insight)
 })
 
 args <- commandArgs(trailingOnly = FALSE)
@@ -83,7 +98,42 @@ wald_sd <- function(m) {
   list(sd = c(s * th, s), se = sqrt(diag(J %*% A %*% t(J))), vcov_varpar = A)
 }
 
+get <- function(x, field) if (is.list(x)) x[[field]] else NULL
+na_null <- function(x) if (is.null(x) || length(x) == 0 || all(is.na(x))) NULL else unname(x)
+quiet <- function(expr) {
+  msgs <- character()
+  val <- withCallingHandlers(expr, warning = function(w) {
+    msgs <<- c(msgs, conditionMessage(w)); invokeRestart("muffleWarning")
+  }, message = function(m) invokeRestart("muffleMessage"))
+  list(value = val, warnings = msgs)
+}
+effects <- function(m, tolerance) {
+  ic <- quiet(performance::icc(m, tolerance = tolerance))
+  slopes <- !is.null(insight::find_random_slopes(m))
+  bg <- if (slopes) NULL else quiet(performance::icc(m, by_group = TRUE, tolerance = tolerance))
+  r2 <- quiet(performance::r2_nakagawa(m, tolerance = tolerance))
+  v <- quiet(insight::get_variance(m, tolerance = tolerance))
+  list(
+    icc_adjusted = na_null(get(ic$value, "ICC_adjusted")), icc_unadjusted = na_null(get(ic$value, "ICC_unadjusted")),
+    icc_by_group = if (is.null(bg) || !is.data.frame(bg$value)) NULL else
+      list(group = as.character(bg$value$Group), icc = bg$value$ICC),
+    r2_marginal = na_null(get(r2$value, "R2_marginal")), r2_conditional = na_null(get(r2$value, "R2_conditional")),
+    var_fixed = na_null(get(v$value, "var.fixed")), var_random = na_null(get(v$value, "var.random")),
+    var_residual = na_null(get(v$value, "var.residual")),
+    warnings = unique(c(ic$warnings, if (!is.null(bg)) bg$warnings, r2$warnings, v$warnings))
+  )
+}
+
+johnson <- function(m) {
+  X <- getME(m, "X")
+  sum(sapply(VarCorr(m), function(S) {
+    Z <- X[, rownames(S), drop = FALSE]
+    sum((Z %*% S) * Z) / nrow(X)
+  }))
+}
+
 out <- list()
+eff <- list()
 for (cs in cases) {
   d <- read(cs$data)
   m <- lmerTest::lmer(cs$r, data = d, REML = cs$reml, control = ctrl)
@@ -140,9 +190,23 @@ for (cs in cases) {
                     t = ct$tstat, df = ct$df_Satt, p = ct$p_Satt, vcov = unname(vc))
   }
   out[[cs$name]] <- res
+  eff[[cs$name]] <- list(
+    data = cs$data, formula_r = deparse(cs$r), formula = cs$py, reml = cs$reml,
+    theta = unname(getME(m, "theta")), sigma = sigma(m), beta = unname(fixef(m)),
+    term = names(fixef(m)), singular = isSingular(m), criterion = res$criterion,
+    random_slopes = !is.null(insight::find_random_slopes(m)),
+    var_random_johnson = johnson(m),
+    default = effects(m, 1e-05),
+    tolerance0 = if (isSingular(m)) effects(m, 0)
+  )
 }
 out$`_meta` <- list(R = R.version.string, lme4 = as.character(packageVersion("lme4")),
                     lmerTest = as.character(packageVersion("lmerTest")),
                     clubSandwich = as.character(packageVersion("clubSandwich")))
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = FALSE, matrix = "rowmajor"),
            file.path(here, "reference.json"))
+eff$`_meta` <- list(R = R.version.string, lme4 = as.character(packageVersion("lme4")),
+                    performance = as.character(packageVersion("performance")),
+                    insight = as.character(packageVersion("insight")))
+writeLines(toJSON(eff, digits = NA, auto_unbox = TRUE, pretty = TRUE, null = "null"),
+           file.path(here, "effects_reference.json"))

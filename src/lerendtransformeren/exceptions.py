@@ -18,6 +18,7 @@ __all__ = [
     "SingularFitWarning",
     "ConvergenceWarning",
     "EngineFallbackWarning",
+    "MissingItemRuleWarning",
 ]
 
 
@@ -62,3 +63,13 @@ class ConvergenceWarning(LerendTransformerenWarning):
 
 class EngineFallbackWarning(LerendTransformerenWarning):
     """A model was fitted by a fallback engine (statsmodels MixedLM) with weaker inference."""
+
+
+class MissingItemRuleWarning(LerendTransformerenWarning):
+    """A score was computed with a missing-item rule other than the instrument definition's.
+
+    Scores from fewer items are less reliable, and taking the mean of the answered items
+    (or prorating a sum) assumes the unanswered items would have been answered like the
+    answered ones. Report the rule used; scores are not comparable with published norms
+    computed under the definition's rule.
+    """

@@ -9,7 +9,7 @@ from __future__ import annotations
 from lerendtransformeren.scales.change import ClinicalCutoffs, clinical_cutoffs, gas_tscore, reliable_change
 from lerendtransformeren.scales.instrument import Cutoff, Instrument, Score, TestVector, available, get, load
 from lerendtransformeren.scales.reliability import ReliabilityResult, omega_total, reliability
-from lerendtransformeren.scales.scoring import check_test_vectors, score
+from lerendtransformeren.scales.scoring import check_test_vectors, row_accounting, score
 
 __all__ = [
     "Instrument",
@@ -20,6 +20,7 @@ __all__ = [
     "get",
     "load",
     "score",
+    "row_accounting",
     "check_test_vectors",
     "reliability",
     "ReliabilityResult",

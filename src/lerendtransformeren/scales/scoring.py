@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from lerendtransformeren.exceptions import DataError, SpecificationError
+from lerendtransformeren.exceptions import DataError, MissingItemRuleWarning, SpecificationError
 from lerendtransformeren.scales.change import _kiresuk_sherman
-from lerendtransformeren.scales.instrument import Instrument, get
+from lerendtransformeren.scales.instrument import Instrument, Score, get
 
-__all__ = ["score", "check_test_vectors"]
+__all__ = ["score", "row_accounting", "check_test_vectors"]
+
+# attrs of a score() result, each a dict keyed by score column
+_ACCOUNTING = ("n_insufficient", "n_scored", "n_not_administered", "n_too_few", "missing_rule")
 
 _MAX_SHOWN = 5
 
@@ -98,34 +103,150 @@ def _round_half_away(v: np.ndarray, digits: int) -> np.ndarray:
     return np.sign(v) * np.floor(np.abs(v) * factor + 0.5 + 1e-9) / factor
 
 
-def _score_instrument(x: np.ndarray, inst: Instrument) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+def _count(value, name: str, n_items: int) -> int:
+    """A ``min_answered`` override (int count or float fraction) as a number of items."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise SpecificationError(
+            f"min_answered for {name!r} must be an int (number of items) or a float fraction, got {value!r}."
+        )
+    if isinstance(value, (float, np.floating)):
+        if not 0 < value <= 1:
+            raise SpecificationError(
+                f"min_answered={value!r} for {name!r}: a fraction must lie in (0, 1] (1.0 = all {n_items} items); "
+                f"for a number of items pass an int in 1..{n_items}."
+            )
+        count = math.ceil(value * n_items - 1e-9)  # at least this fraction, rounded up
+    else:
+        count = int(value)
+    if not 1 <= count <= n_items:
+        raise SpecificationError(
+            f"min_answered={value!r} for {name!r} is outside 1..{n_items} (it has {n_items} items). "
+            f"Pass an int in 1..{n_items} or a fraction in (0, 1]."
+        )
+    return count
+
+
+def _overrides(instruments: list[Instrument], min_answered, prefix: str) -> dict[tuple[str, str], int]:
+    """Resolve ``min_answered`` to ``{(code, score): items needed}`` for item-based scores."""
+    if min_answered is None:
+        return {}
+    item_scores = [(inst, s) for inst in instruments for s in inst.scores if s.items]
+    if not isinstance(min_answered, Mapping):
+        return {(inst.code, s.name): _count(min_answered, f"{inst.code}_{s.name}", len(s.items)) for inst, s in item_scores}
+    out: dict[tuple[str, str], int] = {}
+    for key, value in min_answered.items():
+        hits = [(inst, s) for inst, s in item_scores if key in (s.name, f"{inst.code}_{s.name}", f"{prefix}{inst.code}_{s.name}")]
+        if not hits:
+            composites = [f"{i.code}_{s.name}" for i in instruments for s in i.scores if s.of_scores and key in (s.name, f"{i.code}_{s.name}")]
+            if composites:
+                raise SpecificationError(
+                    f"min_answered: {key!r} is a composite of other scores; it is scored when all its components "
+                    "are. Set min_answered for its components instead."
+                )
+            names = [f"{inst.code}_{s.name}" for inst, s in item_scores]
+            raise SpecificationError(
+                f"min_answered: unknown subscale {key!r}. Use a score name or column of these instruments: {', '.join(names)}."
+            )
+        for inst, s in hits:
+            if value is not None:
+                out[(inst.code, s.name)] = _count(value, f"{inst.code}_{s.name}", len(s.items))
+    return out
+
+
+def _rule(s: Score, needed: int, of: int) -> dict:
+    """The missing-item rule a score was computed with (stored in ``result.attrs``)."""
+    definition = s.min_answered
+    aggregation = s.aggregation
+    if s.of_scores:
+        aggregation = f"{s.aggregation} of scores"
+    elif aggregation == "sum" and needed < of:
+        aggregation = "prorated_sum"
+    return {
+        "min_answered": needed,
+        "of": of,
+        "aggregation": aggregation,
+        "definition_min_answered": definition,
+        "departs_from_definition": needed != definition,
+    }
+
+
+def _score_instrument(
+    x: np.ndarray, inst: Instrument, needed: Mapping[str, int] | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
+    """Scores of one instrument and, per score, its rule and row counts.
+
+    ``needed`` overrides the definition's ``min_answered`` per item-based score; a plain
+    sum then becomes a prorated sum (mean of answered x number of items).
+    """
+    needed = needed or {}
     answered = ~np.isnan(x)
     filled = np.where(answered, x, 0.0)
     position = {item: j for j, item in enumerate(inst.items)}
     values: dict[str, np.ndarray] = {}
-    insufficient: dict[str, int] = {}
+    info: dict[str, dict] = {}
     for s in inst.scores:
+        none_answered = ~answered[:, [position[i] for i in inst.score_items(s.name)]].any(axis=1)
         if s.items:
             idx = [position[i] for i in s.items]
+            need = needed.get(s.name, s.min_answered)
             n = answered[:, idx].sum(axis=1)
-            enough = n >= s.min_answered
+            enough = n >= need
             with np.errstate(invalid="ignore", divide="ignore"):
                 if s.aggregation == "kiresuk_sherman":
                     v = _kiresuk_sherman(x[:, idx], np.ones(len(idx)), s.rho)
                 else:
                     total = filled[:, idx].sum(axis=1)
-                    v = {"sum": total, "mean": total / n, "prorated_sum": total / n * len(idx)}[s.aggregation]
+                    prorated = total / n * len(idx)
+                    if s.aggregation == "sum" and need < len(idx):
+                        prorated = np.where(n == len(idx), total, prorated)  # complete rows: the exact sum
+                    v = {"sum": prorated if need < len(idx) else total, "mean": total / n, "prorated_sum": prorated}[
+                        s.aggregation
+                    ]
+            rule = _rule(s, need, len(idx))
         else:
             comps = np.column_stack([values[c] for c in s.of_scores])
             enough = ~np.isnan(comps).any(axis=1)
             v = comps.sum(axis=1) if s.aggregation == "sum" else comps.mean(axis=1)
+            rule = _rule(s, len(s.of_scores), len(s.of_scores))
         v = np.where(enough, v * s.multiply + s.add, np.nan)
         if s.rounding is not None:
             v = _round_half_away(v, s.rounding)
         values[s.name] = v
-        insufficient[s.name] = int((~enough).sum())
+        info[s.name] = {
+            "rule": rule,
+            "n_scored": int(enough.sum()),
+            "n_not_administered": int(none_answered.sum()),
+            "n_too_few": int((~enough & ~none_answered).sum()),
+        }
     values["n_answered"] = answered.sum(axis=1).astype(float)
-    return values, insufficient
+    return values, info
+
+
+def _warn_departures(rules: Mapping[str, dict], instruments: list[Instrument], prefix: str) -> None:
+    """One MissingItemRuleWarning naming every score computed with another rule."""
+    parts = []
+    for inst in instruments:
+        for s in inst.scores:
+            rule = rules[f"{prefix}{inst.code}_{s.name}"]
+            if not rule["departs_from_definition"]:
+                continue
+            if s.min_answered == len(s.items):
+                published = f"the definition requires all {len(s.items)} items and has no prorating rule"
+            else:
+                published = f"the definition requires {s.min_answered} of {len(s.items)}"
+            parts.append(
+                f"{prefix}{inst.code}_{s.name}: {rule['aggregation']} with at least {rule['min_answered']} of "
+                f"{rule['of']} items answered; {published}"
+            )
+    if parts:
+        warnings.warn(
+            "min_answered departs from the instruments' own missing-item rule: " + "; ".join(parts) + ". "
+            "Scores from fewer items are less reliable and assume unanswered items resemble the answered ones; "
+            "they are not comparable with norms computed under the published rule. Report the rule used "
+            "(result.attrs['missing_rule']).",
+            MissingItemRuleWarning,
+            stacklevel=3,
+        )
 
 
 def score(
@@ -134,6 +255,7 @@ def score(
     *,
     prefix: str | None = None,
     value_labels: Mapping[str, float] | None = None,
+    min_answered: int | float | Mapping[str, int | float | None] | None = None,
 ) -> pd.DataFrame:
     """Score one or more instruments; one row per input row, aligned with ``df.index``.
 
@@ -154,6 +276,21 @@ def score(
     value_labels : mapping, optional
         Text label -> response code for columns that hold labels (e.g. exported from
         SPSS): ``{"nooit": 0, "soms": 1, "vaak": 2}``. Without it, text raises DataError.
+    min_answered : int, float or mapping, optional
+        Override of the definition's minimum number of answered items, for item-based
+        scores (composites such as SDQ total difficulties always need every component).
+        ``None`` (default): the definition's rule. An ``int``: that many items for every
+        item-based score (each must have at least that many items). A ``float`` in
+        (0, 1]: that fraction of each score's items, rounded up (0.5 of 3 items = 2;
+        ``1.0`` = all items; note ``1`` (int) means one item). A mapping from score name
+        (``"vigour"``) or output column (``"uwes9_vigour"``, ``"t0_uwes9_vigour"`` with a
+        ``prefix``) to an int, float or ``None``
+        (definition's rule); scores not named keep the definition's rule. With fewer
+        items than all, a ``mean`` score is the mean of the answered items, a ``sum``
+        score the prorated sum (mean of answered x number of items, on the scale of the
+        full sum), a ``prorated_sum`` is unchanged; then the transformation and rounding
+        of the definition follow. A rule that differs from the definition's warns with
+        :class:`~lerendtransformeren.exceptions.MissingItemRuleWarning`.
 
     Returns
     -------
@@ -161,8 +298,20 @@ def score(
         Columns ``<code>_<score>`` per score and ``<code>_n_answered`` (items answered
         of the instrument). A score is NaN where fewer items than its ``min_answered``
         were answered (a composite: where a component is NaN).
-        ``result.attrs["n_insufficient"]`` maps every score column to the number of
-        rows set to NaN by that rule.
+        Row accounting in ``result.attrs``, each a dict keyed by score column, so that
+        ``n_scored + n_not_administered + n_too_few`` is the number of rows:
+
+        - ``"n_scored"``: rows with a score;
+        - ``"n_not_administered"``: rows with none of the score's items answered;
+        - ``"n_too_few"``: rows with some but too few items answered (a composite: some
+          of its items answered but a component missing);
+        - ``"n_insufficient"``: rows without a score (the last two together; kept for
+          existing code);
+        - ``"missing_rule"``: the rule used: ``min_answered``, ``of`` (items, or
+          components of a composite), ``aggregation`` (as applied), the definition's
+          ``definition_min_answered`` and ``departs_from_definition``.
+
+        :func:`row_accounting` turns these into one table.
 
     Raises
     ------
@@ -170,13 +319,23 @@ def score(
         Missing item columns; text that is not a code; values outside the response
         range (the message lists item, values and up to five row labels).
     SpecificationError
-        Unknown instrument code.
+        Unknown instrument code; a ``min_answered`` below 1 or above the number of
+        items of a score (the message names the score and the allowed range), a
+        fraction outside (0, 1], or a mapping key that is not an item-based score.
+
+    Warns
+    -----
+    MissingItemRuleWarning
+        When ``min_answered`` gives a score another rule than its definition's.
 
     Notes
     -----
     R equivalent: ``psych::scoreItems(keys, items, totals = TRUE)`` for plain sums (it
     imputes rather than applies a minimum-answered rule) or the instrument's published
-    SPSS/R syntax (e.g. the SDQ syntax at sdqinfo.org).
+    SPSS/R syntax (e.g. the SDQ syntax at sdqinfo.org). A ``min_answered`` override is
+    ``datawizard::row_means(x, min_valid = n)`` (SPSS ``MEAN.n``); a prorated sum is that
+    mean times the number of items. For fractions, R's ``sjmisc::row_means(n = 0.75)``
+    rounds ``n x items`` to the nearest integer; here it is rounded up.
 
     Examples
     --------
@@ -191,20 +350,102 @@ def score(
     b           NaN          NaN               8.0
     >>> out.attrs["n_insufficient"]["uwes9_vigour"]
     1
+    >>> out.attrs["n_too_few"]["uwes9_vigour"], out.attrs["n_not_administered"]["uwes9_vigour"]
+    (1, 0)
+
+    An explicit rule: mean of the answered items when at least 2 of 3 (vigour) and 8 of
+    9 (total) are answered; it warns that UWES-9 publishes no such rule.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     out = scales.score(df, "uwes9", min_answered={"vigour": 2, "total": 8})
+    >>> out.loc["b", ["uwes9_vigour", "uwes9_total"]].tolist()
+    [3.0, 3.0]
+    >>> caught[0].category.__name__
+    'MissingItemRuleWarning'
+    >>> out.attrs["missing_rule"]["uwes9_vigour"]["min_answered"]
+    2
     """
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"score() needs a pandas DataFrame, got {type(df).__name__}.")
     prefix = prefix or ""
+    instruments = _resolve(code_or_codes)
+    needed = _overrides(instruments, min_answered, prefix)
     columns: dict[str, np.ndarray] = {}
-    insufficient: dict[str, int] = {}
-    for inst in _resolve(code_or_codes):
-        values, short = _score_instrument(_item_block(df, inst, prefix, value_labels), inst)
+    accounting: dict[str, dict] = {key: {} for key in _ACCOUNTING}
+    for inst in instruments:
+        own = {name: k for (code, name), k in needed.items() if code == inst.code}
+        values, info = _score_instrument(_item_block(df, inst, prefix, value_labels), inst, own)
         for name, v in values.items():
             columns[f"{prefix}{inst.code}_{name}"] = v
-        for name, k in short.items():
-            insufficient[f"{prefix}{inst.code}_{name}"] = k
+        for name, counts in info.items():
+            column = f"{prefix}{inst.code}_{name}"
+            accounting["missing_rule"][column] = counts["rule"]
+            for key in ("n_scored", "n_not_administered", "n_too_few"):
+                accounting[key][column] = counts[key]
+            accounting["n_insufficient"][column] = counts["n_not_administered"] + counts["n_too_few"]
     out = pd.DataFrame(columns, index=df.index)
-    out.attrs["n_insufficient"] = insufficient
+    out.attrs.update(accounting)
+    _warn_departures(accounting["missing_rule"], instruments, prefix)
+    return out
+
+
+def row_accounting(scores: pd.DataFrame) -> pd.DataFrame:
+    """Row accounting of a :func:`score` result: one row per score column.
+
+    Every input row is counted once per score: scored, not administered (none of the
+    score's items answered) or too few items answered; the table also gives the
+    missing-item rule the score was computed with.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        The frame returned by :func:`score` (its ``attrs`` hold the counts; operations
+        that drop ``attrs`` lose them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: score columns. Columns ``n_rows``, ``n_scored``, ``n_not_administered``,
+        ``n_too_few``, ``min_answered``, ``of``, ``aggregation``,
+        ``definition_min_answered`` and ``departs_from_definition``.
+
+    Raises
+    ------
+    SpecificationError
+        ``scores`` carries no accounting (it did not come from :func:`score`).
+
+    Notes
+    -----
+    R has no single equivalent; ``table(rowSums(!is.na(items)))`` per subscale gives the
+    same counts by hand.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lerendtransformeren import scales
+    >>> df = pd.DataFrame({f"collab_{i:02d}": [4, 4, None] for i in range(1, 6)})
+    >>> df.loc[1, ["collab_01", "collab_02"]] = None
+    >>> scales.row_accounting(scales.score(df, "collab")).iloc[:, :6]
+                 n_rows  n_scored  n_not_administered  n_too_few  min_answered  of
+    collab_mean       3         1                   1          1             4   5
+    """
+    missing = [key for key in _ACCOUNTING if key not in getattr(scores, "attrs", {})]
+    if missing:
+        raise SpecificationError(
+            f"this frame carries no row accounting (attrs {missing} missing). Pass the frame returned by "
+            "scales.score(); pandas drops attrs in some operations, so take the accounting before them."
+        )
+    attrs = scores.attrs
+    table = pd.DataFrame(attrs["missing_rule"]).T
+    counts = pd.DataFrame({key: attrs[key] for key in ("n_scored", "n_not_administered", "n_too_few")})
+    out = pd.concat([counts, table], axis=1)
+    out.insert(0, "n_rows", counts.sum(axis=1))
+    for key in ("n_rows", "n_scored", "n_not_administered", "n_too_few", "min_answered", "of", "definition_min_answered"):
+        out[key] = out[key].astype(int)
+    out["departs_from_definition"] = out["departs_from_definition"].astype(bool)
+    out["aggregation"] = out["aggregation"].astype(str)
     return out
 
 

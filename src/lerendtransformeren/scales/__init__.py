@@ -6,6 +6,7 @@ their sources and licences, and for how to bring your own licensed key file.
 
 from __future__ import annotations
 
+from lerendtransformeren.scales.bands import Classification, classify
 from lerendtransformeren.scales.change import ClinicalCutoffs, clinical_cutoffs, gas_tscore, reliable_change
 from lerendtransformeren.scales.instrument import Cutoff, Instrument, Score, TestVector, available, get, load
 from lerendtransformeren.scales.reliability import ReliabilityResult, omega_total, reliability
@@ -29,4 +30,6 @@ __all__ = [
     "clinical_cutoffs",
     "ClinicalCutoffs",
     "gas_tscore",
+    "classify",
+    "Classification",
 ]

@@ -18,7 +18,8 @@ YAML schema (fields marked * are required)::
       emotional: {items: [3, 8, 13, 16, 24], aggregation: prorated_sum,
                   min_answered: 3, rounding: 0}
       total: {scores: [emotional, conduct], aggregation: sum}   # composite of scores
-    cutoffs: [{score: total, source: ..., note: ..., bands: [{label: .., min: .., max: ..}]}]
+    cutoffs: [{score: total, norm: uk_original, source: ..., note: ...,
+               bands: [{label: normal, label_nl: normaal, min: 0, max: 13}, ...]}]
     citation*: ...
     licence*: ...
     verified*: {status: true, source: ..., note: ...}
@@ -31,6 +32,12 @@ scores), ``aggregation`` (``sum``, ``mean``, ``prorated_sum`` = mean x number of
 ``sum`` requires all items, because a sum over fewer items is not on the same scale),
 ``transformation`` (``{multiply: "20/9", add: 0}``, applied after aggregation) and
 ``rounding`` (number of decimals, half away from zero as SPSS ``RND``; default none).
+
+Cut-off fields: ``score`` (a score of this instrument), ``norm`` (an identifier of the
+norm the bands come from, default ``default``; one set of bands per score and norm),
+``source``, ``note`` and ``bands``: ``label`` (English), optional ``label_nl``, and
+inclusive ``min``/``max`` that must not overlap, listed from the most favourable band to
+the least (that order is the order of the categories of :func:`classify`).
 """
 
 from __future__ import annotations
@@ -76,12 +83,26 @@ class Score:
 
 @dataclass(frozen=True)
 class Cutoff:
-    """Cut-off bands for one score, with their source."""
+    """Cut-off bands for one score under one norm, with their source.
+
+    ``bands`` are ``(label, min, max)`` with inclusive limits, English labels, listed from
+    the most favourable band to the least (the order of :func:`classify`'s categories);
+    ``labels_nl`` are the Dutch labels in the same order (the English ones where the
+    definition gives none).
+    """
 
     score: str
     source: str
     note: str
     bands: tuple[tuple[str, float, float], ...]  # (label, min, max), inclusive
+    norm: str = "default"
+    labels_nl: tuple[str, ...] = ()
+
+    def labels(self, lang: str = "en") -> tuple[str, ...]:
+        """Band labels in ``"en"`` or ``"nl"``, in band order."""
+        if lang == "nl" and self.labels_nl:
+            return self.labels_nl
+        return tuple(label for label, _, _ in self.bands)
 
 
 @dataclass(frozen=True)
@@ -121,6 +142,10 @@ class Instrument:
     def score_names(self) -> tuple[str, ...]:
         """Names of the scores in output order."""
         return tuple(s.name for s in self.scores)
+
+    def norms(self) -> tuple[str, ...]:
+        """Names of the norms with cut-off bands, in the order of the definition."""
+        return tuple(dict.fromkeys(c.norm for c in self.cutoffs))
 
     def score_items(self, name: str) -> tuple[str, ...]:
         """Items of a score; for a composite, the union of its components' items."""
@@ -280,15 +305,34 @@ def _parse_cutoffs(spec: Any, score_names: set[str], ctx: _Ctx) -> tuple[Cutoff,
         if score not in score_names:
             raise ctx.fail(where + ".score", f"unknown score {score!r}", f"use one of {sorted(score_names)}")
         source = _require(c, "source", ctx, where + ".")
+        norm = c.get("norm", "default")
+        if not isinstance(norm, str) or not _CODE_RE.match(norm):
+            raise ctx.fail(where + ".norm", f"{norm!r} is not a lower-case identifier", "name the norm, e.g. uk_original")
+        if any(o.norm == norm and o.score == score for o in out):
+            raise ctx.fail(where, f"score {score!r} has two sets of bands for norm {norm!r}", "give each norm its own name")
         bands = _require(c, "bands", ctx, where + ".")
         if not isinstance(bands, list) or not bands:
             raise ctx.fail(where + ".bands", "expected a non-empty list", "write [{label, min, max}, ...]")
         parsed = []
+        labels_nl = []
         for b in bands:
-            if not isinstance(b, dict) or set(b) != {"label", "min", "max"}:
-                raise ctx.fail(where + ".bands", f"bad band {b!r}", "write {label: normal, min: 0, max: 13}")
-            parsed.append((str(b["label"]), _as_number(b["min"], where, ctx), _as_number(b["max"], where, ctx)))
-        out.append(Cutoff(score, str(source), str(c.get("note", "")), tuple(parsed)))
+            if not isinstance(b, dict) or not {"label", "min", "max"} <= set(b) <= {"label", "label_nl", "min", "max"}:
+                raise ctx.fail(where + ".bands", f"bad band {b!r}", "write {label: normal, label_nl: normaal, min: 0, max: 13}")
+            low, high = _as_number(b["min"], where, ctx), _as_number(b["max"], where, ctx)
+            if low > high:
+                raise ctx.fail(where + ".bands", f"band {b['label']!r} has min {low} above max {high}", "swap min and max")
+            parsed.append((str(b["label"]), low, high))
+            labels_nl.append(str(b.get("label_nl", b["label"])))
+        if len({label for label, _, _ in parsed}) != len(parsed) or len(set(labels_nl)) != len(labels_nl):
+            raise ctx.fail(where + ".bands", "a band label occurs twice", "give every band its own label")
+        ordered = sorted(parsed, key=lambda band: band[1])
+        for (label_a, _, high_a), (label_b, low_b, _) in zip(ordered, ordered[1:]):
+            if low_b <= high_a:
+                raise ctx.fail(
+                    where + ".bands", f"bands {label_a!r} and {label_b!r} overlap (limits are inclusive)",
+                    "make each score fall in one band",
+                )
+        out.append(Cutoff(score, str(source), str(c.get("note", "")), tuple(parsed), norm, tuple(labels_nl)))
     return tuple(out)
 
 

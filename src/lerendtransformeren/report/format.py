@@ -273,6 +273,7 @@ def fmt_ci(
     lang: str = "nl",
     *,
     leading_zero: bool = True,
+    percent: bool = False,
 ) -> str:
     """Format a confidence interval as ``[low, high]`` (English) or ``[low; high]`` (Dutch).
 
@@ -286,6 +287,8 @@ def fmt_ci(
     lang : {"nl", "en"}, default "nl"
     leading_zero : bool, default True
         False for statistics bounded by 1 (alpha, omega, r, ICC).
+    percent : bool, default False
+        The bounds are proportions shown as percentages (as :func:`fmt_pct`).
 
     Examples
     --------
@@ -293,11 +296,16 @@ def fmt_ci(
     ('[0,11; 0,25]', '[0.11, 0.25]')
     >>> fmt_ci(0.781, 0.842, 2, "en", leading_zero=False)
     '[.78, .84]'
+    >>> fmt_ci(0.591, 0.652, 0, "nl", percent=True)
+    '[59%; 65%]'
     """
     check_lang(lang)
     if _is_missing(low) or _is_missing(high):
         return MISSING
     sep = "; " if lang == "nl" else ", "
-    a = fmt_num(low, digits, lang, leading_zero=leading_zero)
-    b = fmt_num(high, digits, lang, leading_zero=leading_zero)
+    if percent:
+        a, b = fmt_pct(low, digits, lang), fmt_pct(high, digits, lang)
+    else:
+        a = fmt_num(low, digits, lang, leading_zero=leading_zero)
+        b = fmt_num(high, digits, lang, leading_zero=leading_zero)
     return f"[{a}{sep}{b}]"

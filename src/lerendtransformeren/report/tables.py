@@ -55,6 +55,9 @@ __all__ = [
     "fixed_effects_table",
     "variance_table",
     "model_comparison_table",
+    "POWER_ALONG",
+    "power_curve_along",
+    "power_table",
 ]
 
 #: Dutch and English labels of model terms used across the package.
@@ -92,7 +95,7 @@ _PLURALS: dict[str, tuple[str, str]] = {
     "youth": ("jongeren", "young people"),
 }
 
-_KINDS = ("text", "int", "num", "bounded", "pct", "p", "ci", "bounded_ci")
+_KINDS = ("text", "int", "num", "bounded", "pct", "p", "ci", "bounded_ci", "pct_ci")
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,8 @@ class Column:
         Format: counts with thousands separators, numbers with ``digits`` decimals,
         statistics bounded by 1 without leading zero, percentages of a proportion, APA
         p values, or a confidence interval ``[low, high]`` from ``source`` and
-        ``source_high`` (``bounded_ci``: without leading zeros).
+        ``source_high`` (``bounded_ci``: without leading zeros; ``pct_ci``: of proportions,
+        as percentages).
     digits : int, default 2
     source_high : hashable, optional
         Column with the upper bound; required for the interval kinds.
@@ -156,7 +160,9 @@ class Column:
             return fmt_pct(value, self.digits, lang)
         if self.kind == "p":
             return fmt_p(value, lang)
-        return fmt_ci(value, high, self.digits, lang, leading_zero=self.kind == "ci")
+        return fmt_ci(
+            value, high, self.digits, lang, leading_zero=self.kind == "ci", percent=self.kind == "pct_ci"
+        )
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:
@@ -814,5 +820,111 @@ def model_comparison_table(
         ),
         stub_nl=("Model",),
         stub_en=("Model",),
+        labels=dict(labels or {}),
+    )
+
+
+#: What a power curve varies: axis label and unit noun, each ``(nl, en)``.
+POWER_ALONG: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "organisation": (("Aantal organisaties", "Number of organisations"), ("organisaties", "organisations")),
+    "team": (("Teams per organisatie", "Teams per organisation"), ("teams per organisatie", "teams per organisation")),
+    "professional": (("Professionals per team", "Professionals per team"), ("professionals per team", "professionals per team")),
+    "family": (("Gezinnen per professional", "Families per professional"), ("gezinnen per professional", "families per professional")),
+    "waves": (("Aantal meetmomenten", "Number of waves"), ("meetmomenten", "waves")),
+}
+
+_POWER_COLUMNS = ("along", "value", "n_sim", "power", "ci_low", "ci_high")
+
+
+def power_curve_along(table: pd.DataFrame, extra: Sequence[str] = ()) -> tuple[tuple[str, str], tuple[str, str]]:
+    """Check a power-curve table and return the axis label and unit noun of what it varies.
+
+    The table is ``PowerCurve.table`` of
+    :func:`lerendtransformeren.multilevel.simulation.power_curve`: columns ``along, value,
+    n_sim, power, ci_low, ci_high`` (plus ``extra``), one row per design point, and one
+    varied quantity.
+
+    Raises
+    ------
+    SpecificationError
+        A column is missing or the table varies more than one quantity.
+    DataError
+        The table has no rows.
+    """
+    _require(table, [*_POWER_COLUMNS, *extra], "power-curve table")
+    if table.empty:
+        raise DataError("The power-curve table has no rows; nothing to show.")
+    alongs = table["along"].unique()
+    if len(alongs) != 1:
+        raise SpecificationError(
+            f"A power curve varies one quantity; the table varies {list(alongs)}. "
+            "Show each quantity on its own."
+        )
+    along = str(alongs[0])
+    return POWER_ALONG.get(along, ((along, along), (along, along)))
+
+
+def power_table(
+    table: pd.DataFrame,
+    by: str | None = None,
+    labels: Mapping[Hashable, tuple[str, str]] | None = None,
+    alpha: float = 0.05,
+) -> Table:
+    """APA table of a simulated power curve: power with its Monte Carlo CI, bias, coverage.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``PowerCurve.table`` (see :func:`power_curve_along`); columns ``bias``,
+        ``coverage`` and ``mean_df`` are shown when present.
+    by : str, optional
+        Column of stacked curves (e.g. the effect size), shown as the first stub level.
+    labels : mapping, optional
+        Labels ``(nl, en)`` of the values of ``by``.
+    alpha : float, default 0.05
+        Significance level of the simulated tests (named in the note).
+
+    Examples
+    --------
+    >>> curve = pd.DataFrame({"along": "organisation", "value": [9, 15], "n_sim": 1000,
+    ...     "power": [0.412, 0.618], "ci_low": [0.381, 0.587], "ci_high": [0.443, 0.648],
+    ...     "bias": [0.002, -0.001], "coverage": [0.948, 0.951], "mean_df": [7.1, 13.0]})
+    >>> power_table(curve).formatted("nl").iloc[1].tolist()
+    ['15', '1.000', '62%', '[59%; 65%]', '-0,001', '95%', '13,0']
+    """
+    (axis, _) = power_curve_along(table, [by] if by else [])
+    keys = ([by] if by else []) + ["value"]
+    frame = table.set_index(keys).sort_index()
+    columns = [
+        Column("n_sim", "Simulaties", "Simulations", kind="int"),
+        Column("power", "Power", "Power", kind="pct", digits=0),
+        Column("ci_low", "95%-BI", "95% CI", kind="pct_ci", digits=0, source_high="ci_high"),
+    ]
+    optional = [
+        Column("bias", "Vertekening", "Bias", digits=3),
+        Column("coverage", "Dekking 95%-BI", "Coverage 95% CI", kind="pct", digits=0),
+        Column("mean_df", "Gem. df", "Mean df", digits=1),
+    ]
+    columns += [c for c in optional if c.source in frame.columns]
+    return Table(
+        frame=frame[[c for col in columns for c in (col.source, col.source_high) if c is not None]],
+        columns=tuple(columns),
+        title_nl="Gesimuleerde power naar " + axis[0].lower(),
+        title_en="Simulated power by " + axis[1].lower(),
+        note_nl=(
+            f"Power: aandeel gesimuleerde studies met p < {fmt_bounded(alpha, 2, 'nl')} "
+            "(Satterthwaite-t-toets); 95%-BI: "
+            "betrouwbaarheidsinterval van die Monte-Carloschatting. Vertekening: gemiddelde "
+            "schatting min de gesimuleerde waarde. Dekking: aandeel 95%-intervallen dat de "
+            "gesimuleerde waarde bevat."
+        ),
+        note_en=(
+            f"Power: share of simulated studies with p < {fmt_bounded(alpha, 2, 'en')} "
+            "(Satterthwaite t test); 95% CI: "
+            "confidence interval of that Monte Carlo estimate. Bias: mean estimate minus the "
+            "simulated value. Coverage: share of 95% intervals that contain the simulated value."
+        ),
+        stub_nl=(*(["Conditie"] if by else []), axis[0]),
+        stub_en=(*(["Condition"] if by else []), axis[1]),
         labels=dict(labels or {}),
     )

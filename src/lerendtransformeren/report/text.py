@@ -11,12 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from lerendtransformeren.exceptions import SpecificationError
-from lerendtransformeren.report.format import check_lang, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_pct
+from lerendtransformeren.report.format import (
+    check_lang,
+    fmt_bounded,
+    fmt_ci,
+    fmt_int,
+    fmt_num,
+    fmt_p,
+    fmt_pct,
+)
 from lerendtransformeren.report.provenance import Provenance
-from lerendtransformeren.report.tables import _shares, _tidy_variance
+from lerendtransformeren.report.tables import _shares, _tidy_variance, power_curve_along
 
 __all__ = [
     "EFFECT_LABELS",
@@ -25,6 +34,7 @@ __all__ = [
     "fixed_effects_text",
     "variance_sentence",
     "methods_paragraph",
+    "power_sentence",
 ]
 
 #: How terms are named in running text (Dutch with article, English with article).
@@ -359,3 +369,104 @@ def methods_paragraph(
         "lmerTest (Kuznetsova et al., 2017); with few organisations, z tests are too "
         f"optimistic. Analyses were run in {python} with {package}, {_join(software, lang)}."
     )
+
+
+def power_sentence(
+    table: pd.DataFrame,
+    at: int,
+    *,
+    effect: float | None = None,
+    standardized: bool = True,
+    alpha: float = 0.05,
+    target: float = 0.8,
+    lang: str = "nl",
+) -> str:
+    """Two sentences on simulated power: at the planned design, and where the target is met.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``PowerCurve.table`` (columns ``along, value, n_sim, power, ci_low, ci_high``) for
+        one effect size.
+    at : int
+        The planned design point (a ``value`` in the table), e.g. 15 organisations.
+    effect : float, optional
+        Effect size simulated, named in the sentence (``d = 0.30`` when ``standardized``).
+    standardized : bool, default True
+        Whether ``effect`` is a standardised mean difference d.
+    alpha : float, default 0.05
+        Significance level of the simulated tests.
+    target : float, default 0.8
+        The power aimed at.
+    lang : {"nl", "en"}, default "nl"
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"along": "organisation", "value": [6, 15, 24], "n_sim": 1000,
+    ...     "power": [0.21, 0.62, 0.84], "ci_low": [0.18, 0.59, 0.82], "ci_high": [0.24, 0.65, 0.86]})
+    >>> print(power_sentence(table, 15, effect=0.3, lang="nl"))
+    Met 15 organisaties was de gesimuleerde power voor een effect van d = 0,30 62% (95%-BI [59%; 65%]; 1.000 gesimuleerde studies, α = ,05). Een power van 80% werd bereikt vanaf 24 organisaties (84%).
+    >>> print(power_sentence(table, 15, effect=0.3, lang="en", target=0.9))
+    With 15 organisations, the simulated power for an effect of d = 0.30 was 62% (95% CI [59%, 65%]; 1,000 simulated studies, α = .05). None of the designs studied (6 to 24 organisations) reached a power of 90%.
+    """
+    check_lang(lang)
+    _, unit_names = power_curve_along(table)
+    if at not in set(table["value"]):
+        raise SpecificationError(
+            f"The design point {at!r} is not in the table; it has values {sorted(table['value'])}."
+        )
+    nl = lang == "nl"
+    units = unit_names[0 if nl else 1]
+    table = table.sort_values("value").reset_index(drop=True)
+    row = table.loc[table["value"] == at].iloc[0]
+    if effect is None:
+        what = "het effect" if nl else "the effect"
+    else:
+        size = ("d = " if standardized else "") + fmt_num(effect, 2, lang)
+        what = f"een effect van {size}" if nl else f"an effect of {size}"
+    fill = {
+        "at": at,
+        "units": units,
+        "what": what,
+        "power": fmt_pct(row["power"], 0, lang),
+        "ci": fmt_ci(row["ci_low"], row["ci_high"], 0, lang, percent=True),
+        "sims": fmt_int(int(row["n_sim"]), lang),
+        "alpha": fmt_bounded(alpha, 2, lang),
+        "goal": fmt_pct(target, 0, lang),
+        "lo": table["value"].min(),
+        "hi": table["value"].max(),
+    }
+    # The smallest design from which every larger design studied reaches the target, so
+    # that a lucky point amid lower ones (Monte Carlo noise) is not taken for the answer.
+    below = np.flatnonzero(table["power"].to_numpy() < target)
+    first_ok = 0 if below.size == 0 else below[-1] + 1
+    if first_ok < len(table):
+        fill["from"] = table["value"].iloc[first_ok]
+        fill["from_power"] = fmt_pct(table["power"].iloc[first_ok], 0, lang)
+    templates = _POWER_TEXT[lang]
+    second = templates["reached" if "from" in fill else "not_reached"]
+    return f"{templates['at'].format(**fill)} {second.format(**fill)}"
+
+
+_POWER_TEXT: dict[str, dict[str, str]] = {
+    "nl": {
+        "at": (
+            "Met {at} {units} was de gesimuleerde power voor {what} {power} "
+            "(95%-BI {ci}; {sims} gesimuleerde studies, α = {alpha})."
+        ),
+        "reached": "Een power van {goal} werd bereikt vanaf {from} {units} ({from_power}).",
+        "not_reached": "Geen van de onderzochte ontwerpen ({lo} tot {hi} {units}) bereikte een power van {goal}.",
+    },
+    "en": {
+        "at": (
+            "With {at} {units}, the simulated power for {what} was {power} "
+            "(95% CI {ci}; {sims} simulated studies, α = {alpha})."
+        ),
+        "reached": "A power of {goal} was reached from {from} {units} ({from_power}).",
+        "not_reached": "None of the designs studied ({lo} to {hi} {units}) reached a power of {goal}.",
+    },
+}

@@ -6,7 +6,9 @@
 - :func:`cr2`: cluster-robust (Bell-McCaffrey CR2) sensitivity analysis of the fixed effects;
 - :func:`fit_gee`: population-averaged models for binary and count outcomes with
   small-sample corrections and t df from the clusters;
-- :mod:`~lerendtransformeren.multilevel.power`: design and power planning.
+- :mod:`~lerendtransformeren.multilevel.power`: design and power planning (closed forms);
+- :mod:`~lerendtransformeren.multilevel.simulation`: power by simulation for any model the
+  engine fits (R: ``simr::powerSim``, ``simr::powerCurve``).
 
 :func:`fit` fits a linear mixed model with nested random effects by exact REML or ML with
 the nested engine (:mod:`~lerendtransformeren.multilevel.engine`) and returns a
@@ -29,6 +31,7 @@ from lerendtransformeren.multilevel.effects import icc, null_icc, r2, standardiz
 from lerendtransformeren.multilevel.gee import GEEResult, fit_gee
 from lerendtransformeren.multilevel.results import MultilevelResult
 from lerendtransformeren.multilevel.robust import CR2, cr2
+from lerendtransformeren.multilevel import simulation
 
 __all__ = [
     "fit",
@@ -43,6 +46,7 @@ __all__ = [
     "variance_components",
     "cr2",
     "CR2",
+    "simulation",
 ]
 
 

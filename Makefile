@@ -38,6 +38,7 @@ notebooks: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_scales.py
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_power.py
 
 # Refresh the constraints after changing dependencies (review the diff before committing).
 lock: $(STAMP)

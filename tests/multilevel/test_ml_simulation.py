@@ -343,6 +343,14 @@ def test_power_curve_table_and_trend():
                              seed=np.random.SeedSequence(9).spawn(3)[1], progress=False)
     pd.testing.assert_frame_equal(point.replicates, curve.results[1].replicates)
     assert "cluster" in str(curve)
+    # the report layer reads the table as it is
+    sentence = curve.report(8, effect=0.8, standardized=False, lang="en")
+    assert sentence.startswith("With 8 ") and "simulated power" in sentence and "α = .05" in sentence
+    import matplotlib.pyplot as plt
+
+    fig = curve.plot(lang="en")
+    assert fig.alt_en.startswith("Power curve: simulated power (40 simulated studies per point)")
+    plt.close(fig.figure)
 
 
 def test_power_curve_along_lower_levels_and_waves():

@@ -1031,6 +1031,22 @@ class PowerCurve:
         """The same as :attr:`table`."""
         return self.table
 
+    def plot(self, **kwargs):
+        """The curve with its Monte Carlo intervals; see :func:`lerendtransformeren.report.figures.plot_power_curve`."""
+        from lerendtransformeren.report.figures import plot_power_curve
+
+        return plot_power_curve(self.table, **kwargs)
+
+    def report(self, at: int, **kwargs) -> str:
+        """Sentences on the power at design point ``at``; see :func:`lerendtransformeren.report.text.power_sentence`.
+
+        ``alpha`` is the curve's; pass ``effect`` (d, or raw with ``standardized=False``),
+        ``target`` and ``lang`` as there.
+        """
+        from lerendtransformeren.report.text import power_sentence
+
+        return power_sentence(self.table, at, alpha=self.alpha, **kwargs)
+
     def __str__(self) -> str:
         head = (f"Power curve for {self.test!r} along {self.along!r} (true effect {self.effect}, "
                 f"alpha = {self.alpha:g}; 95% Clopper-Pearson intervals):")

@@ -106,7 +106,7 @@ class NestedEngine:
         self.reml = bool(reml)
         self.n, self.p = X.shape
         self.levels = levels
-        order = np.lexsort([lev.codes for lev in levels])  # last key (coarsest) primary
+        order = _unit_order([lev.codes for lev in levels])
         # the start row of each unit in sorted order
         self.unit_starts, self.parents = [], []
         prev_starts = None
@@ -167,6 +167,24 @@ class NestedEngine:
             self.block_q.append([b.q for b in lev.blocks])
         self.n_theta = pos
         self.lower = np.array(self.lower)
+        self._diag = np.isfinite(self.lower)
+        self._scalar = self._scalar_diag()
+        self._bounded = self._diag & ~self._scalar  # bounded in the optimiser
+        # where each theta element sits in its level's Lambda: Lam[rows, cols] = theta[idx]
+        self._lam_pos = []
+        for sl, qs in zip(self.theta_slices, self.block_q):
+            idx, r, c, off = [], [], [], 0
+            for (sli, rows, colsq), q in zip(sl, qs):
+                idx.extend(range(sli.start, sli.stop))
+                r.extend(off + rows)
+                c.extend(off + colsq)
+                off += q
+            self._lam_pos.append((np.array(idx, int), np.array(r, int), np.array(c, int), off))
+        # parent unit (at level l) of every unit of level l - 1
+        self._parent_of = [None] + [
+            np.repeat(np.arange(len(st)), np.diff(np.r_[st, len(self.unit_starts[l - 1])]))
+            for l, st in enumerate(self.parents) if l > 0
+        ]
         self.n_eval = 0
         self._compress_first_level()
 
@@ -203,6 +221,7 @@ class NestedEngine:
         counts = np.bincount(s_idx.ravel(), minlength=len(s_val))
         pstarts = np.flatnonzero(np.r_[True, g_parent[1:] != g_parent[:-1]])
         self._c0 = (base, P, g_s, pstarts, s_val, counts)
+        self._c0_parent = g_parent  # parent unit of every (parent, s) group
 
     def _first_level_compressed(self, lam2: float):
         base, P, g_s, pstarts, s_val, counts = self._c0
@@ -218,35 +237,47 @@ class NestedEngine:
     def lambdas(self, theta: np.ndarray) -> list[np.ndarray]:
         """The relative Cholesky factor Lambda_l of every level."""
         out = []
-        for sl, qs in zip(self.theta_slices, self.block_q):
-            Lam = np.zeros((sum(qs), sum(qs)))
-            off = 0
-            for (s, rows, cols), q in zip(sl, qs):
-                Lam[off + rows, off + cols] = theta[s]
-                off += q
+        for idx, r, c, q in self._lam_pos:
+            Lam = np.zeros((q, q))
+            Lam[r, c] = theta[idx]
             out.append(Lam)
         return out
 
     # -- the criterion --------------------------------------------------------------------
-    def _absorb(self, S: np.ndarray, z: np.ndarray, Lam: np.ndarray, keep: np.ndarray):
-        """Add one level's random effect to every unit (Woodbury); keep columns ``keep``."""
-        whole = len(keep) == S.shape[1] and bool(np.all(keep == np.arange(len(keep))))
-        Sk = S.copy() if whole else S[:, keep[:, None], keep[None, :]]
+    def _absorb(self, S: np.ndarray, z: np.ndarray, Lam: np.ndarray, keep: np.ndarray, tape: list | None = None):
+        """Add one level's random effect to every unit (Woodbury); keep columns ``keep``.
+
+        With ``tape``, append what the reverse pass (:meth:`_backward`) needs.
+        """
+        Sk = S[:, keep[:, None], keep[None, :]]
         if len(z) == 1:
             lam2 = Lam[0, 0] ** 2
             a = S[:, z[0], keep]
-            m = 1.0 + lam2 * S[:, z[0], z[0]]
-            Sk -= np.einsum("ui,uj->uij", a * (lam2 / m)[:, None], a)
+            s = S[:, z[0], z[0]]
+            m = 1.0 + lam2 * s
+            w = lam2 / m
+            Sk -= np.einsum("ui,uj->uij", a * w[:, None], a)
+            if tape is not None:
+                tape.append((a, s, m, w))
             return Sk, float(np.log(m).sum())
-        B = np.einsum("ji,ujk->uik", Lam, S[:, z, :])  # Lambda' S_z:
-        M = B[:, :, z] @ Lam + np.eye(len(z))
+        Szz = S[:, z[:, None], z[None, :]]
+        Szk = S[:, z[:, None], keep[None, :]]
+        M = Lam.T @ Szz @ Lam + np.eye(len(z))
         Lc = np.linalg.cholesky(M)
-        C = np.linalg.solve(Lc, B[:, :, keep])
         logdet = 2.0 * float(np.log(np.diagonal(Lc, axis1=1, axis2=2)).sum())
-        Sk -= np.swapaxes(C, 1, 2) @ C
+        K = Lam @ np.linalg.inv(M) @ Lam.T
+        B = K @ Szk
+        Sk -= np.swapaxes(Szk, 1, 2) @ B
+        if tape is not None:
+            tape.append((Szz, Szk, K, B))
         return Sk, logdet
 
-    def _bottom_up(self, theta: np.ndarray, store: bool = False):
+    def _bottom_up(self, theta: np.ndarray, store: bool = False, tape: list | None = None):
+        """Top cross-products, ldL2, the levels' summed S (``store``) and the first level used.
+
+        ``store`` keeps each level's S before absorbing it (all levels, no compression);
+        ``tape`` collects the pieces of the reverse pass.
+        """
         lams = self.lambdas(theta)
         S, logdet, stored = self.A0, 0.0, []
         first = 0
@@ -254,18 +285,165 @@ class NestedEngine:
             S, logdet = self._first_level_compressed(float(lams[0][0, 0]) ** 2)
             first = 1
         for l in range(first, len(self.levels)):
-            if l > first or (l > 0 and first == 0):
+            if l > first:
                 S = np.add.reduceat(S, self.parents[l], axis=0)
             if store:
                 stored.append(S)
-            S, ld = self._absorb(S, self.zpos[l], lams[l], self.keep_pos[l])
+            S, ld = self._absorb(S, self.zpos[l], lams[l], self.keep_pos[l], tape)
             logdet += ld
-        return S.sum(axis=0), logdet, stored
+        return S.sum(axis=0), logdet, stored, lams, first
+
+    def _backward(self, G: np.ndarray, lams, tape, first: int) -> np.ndarray:
+        """Gradient in theta of ``logdet + <G, T>`` (``T`` the top cross-products).
+
+        Reverse mode through the recursion. For one unit with ``D = Lambda Lambda'``,
+        ``K = Lambda M^-1 Lambda'`` and ``P = I - K S_zz``: ``S_out = S_kk - S_kz K S_zk``
+        and ``logdet = log det(I + D S_zz)`` give, for the adjoint ``G`` of ``S_out`` and
+        ``H = S_zk G S_kz``, the adjoint of D ``S_zz P - P' H P`` and that of S
+        ``E_k G E_k' - (A + A') + E_z (K H K + K) E_z'`` with ``A = E_k G B' E_z'``,
+        ``B = K S_zk``. The adjoint of a sum of children is passed to every child; the
+        gradient in Lambda is ``2 Gbar_D Lambda``.
+        """
+        grad = np.zeros(self.n_theta)
+        Gu = G[None]
+        for l in range(len(self.levels) - 1, first - 1, -1):
+            z, keep, Lam = self.zpos[l], self.keep_pos[l], lams[l]
+            idx, r, c, _ = self._lam_pos[l]
+            need_S = l > 0
+            if len(z) == 1:
+                a, s_, m, w = tape[l - first]
+                Ga = np.einsum("uij,uj->ui", Gu, a) if Gu.shape[0] > 1 else a @ Gu[0]
+                H = np.einsum("ui,ui->u", a, Ga)
+                gD = float(np.sum(s_ / m - H / m**2))
+                grad[idx] = 2.0 * gD * Lam[r, c]
+                if need_S:
+                    Gs = np.zeros((len(a), len(self.cols[l]), len(self.cols[l])))
+                    Gs[:, keep[:, None], keep[None, :]] = Gu
+                    A = Ga * w[:, None]
+                    Gs[:, keep, z[0]] -= A
+                    Gs[:, z[0], keep] -= A
+                    Gs[:, z[0], z[0]] += w**2 * H + w
+            else:
+                Szz, Szk, K, B = tape[l - first]
+                GSzk = np.swapaxes(Szk, 1, 2)
+                GB = Gu @ np.swapaxes(B, 1, 2)  # (u, kk, q)
+                H = Szk @ Gu @ GSzk
+                P = np.eye(len(z)) - K @ Szz
+                gD = np.sum(Szz @ P - np.swapaxes(P, 1, 2) @ H @ P, axis=0)
+                gL = 2.0 * (0.5 * (gD + gD.T)) @ Lam
+                grad[idx] = gL[r, c]
+                if need_S:
+                    Gs = np.zeros((len(Szz), len(self.cols[l]), len(self.cols[l])))
+                    Gs[:, keep[:, None], keep[None, :]] = Gu
+                    Gs[:, keep[:, None], z[None, :]] -= GB
+                    Gs[:, z[:, None], keep[None, :]] -= np.swapaxes(GB, 1, 2)
+                    Gs[:, z[:, None], z[None, :]] += K @ H @ K + K
+            if not need_S:
+                break
+            if l == first and first == 1:  # below: the compressed first level
+                grad[self._lam_pos[0][0]] = self._first_level_gradient(Gs, float(lams[0][0, 0]))
+                break
+            Gu = Gs[self._parent_of[l]]
+        return grad
+
+    def _first_level_gradient(self, G: np.ndarray, lam: float) -> float:
+        """d/d lambda of the compressed first level, ``G`` the adjoint of its parents' S."""
+        _, P, g_s, _, s_val, counts = self._c0
+        lam2 = lam * lam
+        inner = np.einsum("gij,gij->g", P, G[self._c0_parent])
+        d_lam2 = float(np.dot(counts, s_val / (1.0 + lam2 * s_val))) - float(np.sum(inner / (1.0 + lam2 * g_s) ** 2))
+        return 2.0 * lam * d_lam2
+
+    def _top_adjoint(self, T: np.ndarray, reml: bool, sigma2: float | None):
+        """Value pieces at the top and the adjoint ``G`` of ``T`` for the criterion."""
+        p = self.p
+        xtvx = T[:p, :p]
+        R = np.linalg.cholesky(xtvx)
+        inv = np.linalg.inv(xtvx)
+        beta = inv @ T[:p, p]
+        pwrss = float(T[p, p] - T[:p, p] @ beta)
+        u = np.append(beta, -1.0)
+        G = u[:, None] * (u * ((self.n - p if reml else self.n) / pwrss if sigma2 is None else 1.0 / sigma2))
+        if reml:
+            G[:p, :p] += inv
+        return G, beta, pwrss, 2.0 * float(np.log(np.diag(R)).sum()), xtvx
+
+    def gradient(self, theta: np.ndarray, reml: bool | None = None, sigma: float | None = None):
+        """The criterion and its analytic gradient in theta.
+
+        With ``sigma`` None: the profiled criterion of :meth:`criterion`; with ``sigma``:
+        :meth:`varpar_deviance` at ``(theta, sigma)`` (its gradient in theta only).
+
+        Returns
+        -------
+        (value, gradient)
+        """
+        value, grad, _ = self._value_gradient(theta, reml, sigma)
+        return value, grad
+
+    def _value_gradient(self, theta, reml=None, sigma=None):
+        """:meth:`gradient` plus the Evaluation at ``theta``."""
+        reml = self.reml if reml is None else reml
+        theta = np.asarray(theta, float)
+        self.n_eval += 1
+        tape: list = []
+        T, ldL2, _, lams, first = self._bottom_up(theta, tape=tape)
+        s2 = None if sigma is None else float(sigma) ** 2
+        G, beta, pwrss, ldRX2, xtvx = self._top_adjoint(T, reml, s2)
+        ev = Evaluation(ldL2, ldRX2, pwrss, beta, xtvx)
+        if pwrss <= 0:
+            return np.inf, np.full(self.n_theta, np.nan), ev
+        grad = self._backward(G, lams, tape, first)
+        if s2 is None:
+            nmp = self.n - self.p if reml else self.n
+            value = ldL2 + nmp * (1.0 + _LOG2PI + np.log(pwrss / nmp)) + (ldRX2 if reml else 0.0)
+        else:
+            value = ldL2 + pwrss / s2 + self.n * np.log(2 * np.pi * s2)
+            if reml:
+                value += ldRX2 - self.p * np.log(2 * np.pi * s2)
+        return float(value), grad, ev
+
+    def varpar_hessian(self, theta: np.ndarray, sigma: float):
+        """Hessian of :meth:`varpar_deviance` in ``(theta, sigma)`` and the Jacobian of
+        :meth:`vcov_beta`, as lmerTest's Satterthwaite method needs them.
+
+        The theta block by central differences of the analytic gradient (steps ``1e-4
+        max(1, |theta_i|)``), which also give ``X'V^-1X`` at the shifted points for the
+        Jacobian; the sigma row and column exactly: the deviance is ``a(theta) +
+        pwrss(theta) / sigma^2 + (n - p_REML) log sigma^2``, so ``d2/dsigma2 = 6 pwrss /
+        sigma^4 - 2 (n - p_REML) / sigma^2``, ``d2/dtheta dsigma = -2 grad pwrss /
+        sigma^3``, and ``d vcov / d sigma = 2 sigma (X'V^-1X)^-1``.
+
+        Returns
+        -------
+        (H, jacobian, vcov) with shapes (m, m), (m, p, p), (p, p), m = len(theta) + 1.
+        """
+        theta = np.asarray(theta, float)
+        k, p, s2 = self.n_theta, self.p, float(sigma) ** 2
+        H = np.empty((k + 1, k + 1))
+        jac = np.empty((k + 1, p, p))
+        h = 1e-4 * np.maximum(np.abs(theta), 1.0)
+        for i in range(k):
+            e = np.zeros(k)
+            e[i] = h[i]
+            _, gp, evp = self._value_gradient(theta + e, sigma=sigma)
+            _, gm, evm = self._value_gradient(theta - e, sigma=sigma)
+            H[:k, i] = (gp - gm) / (2 * h[i])
+            jac[i] = s2 * (np.linalg.inv(evp.xtvx) - np.linalg.inv(evm.xtvx)) / (2 * h[i])
+        H[:k, :k] = 0.5 * (H[:k, :k] + H[:k, :k].T)
+        _, g1, ev = self._value_gradient(theta, sigma=sigma)
+        _, g2, _ = self._value_gradient(theta, sigma=2.0 * sigma)
+        grad_pwrss = (g1 - g2) / (1.0 / s2 - 0.25 / s2)  # the gradient is linear in 1/sigma^2
+        H[:k, k] = H[k, :k] = -2.0 * grad_pwrss / float(sigma) ** 3
+        H[k, k] = 6.0 * ev.pwrss / s2**2 - 2.0 * (self.n - (p if self.reml else 0)) / s2
+        xtvx_inv = np.linalg.inv(ev.xtvx)
+        jac[k] = 2.0 * float(sigma) * xtvx_inv
+        return H, jac, s2 * xtvx_inv
 
     def evaluate(self, theta: np.ndarray) -> Evaluation:
         """ldL2, ldRX2, pwrss and beta-hat at ``theta``."""
         self.n_eval += 1
-        T, ldL2, _ = self._bottom_up(np.asarray(theta, float))
+        T, ldL2, *_ = self._bottom_up(np.asarray(theta, float))
         p = self.p
         xtvx = T[:p, :p]
         R = np.linalg.cholesky(xtvx)
@@ -303,74 +481,111 @@ class NestedEngine:
         return varpar[-1] ** 2 * np.linalg.inv(ev.xtvx)
 
     # -- optimisation ---------------------------------------------------------------------
-    def _grad(self, f, x: np.ndarray, f0: float) -> np.ndarray:
-        """Central differences; one-sided (forward) for a diagonal element at its bound 0.
+    def _scalar_diag(self) -> np.ndarray:
+        """Diagonal elements of theta that are whole (1 x 1) blocks: the criterion is even in them."""
+        out = np.zeros(self.n_theta, bool)
+        for sl in self.theta_slices:
+            for s, rows, _ in sl:
+                if len(rows) == 1:
+                    out[s.start] = True
+        return out
 
-        The criterion is even in each diagonal element of theta, so its central
-        derivative at 0 is always 0; the forward difference shows whether moving off the
-        bound lowers the criterion.
-        """
-        g = np.empty_like(x)
-        at_bound = np.isfinite(self.lower) & (x <= 0.0)
-        for i in range(len(x)):
-            h = 1e-6 * max(1.0, abs(x[i]))
-            e = np.zeros_like(x)
-            e[i] = h
-            if at_bound[i]:
-                g[i] = (f(x + e) - f0) / h
+    def _fd_hessian(self, x: np.ndarray, g: np.ndarray | None = None, central: bool = False) -> np.ndarray:
+        """Hessian by differences of the analytic gradient (forward, or central)."""
+        m = len(x)
+        H = np.empty((m, m))
+        h = 1e-4 * np.maximum(1.0, np.abs(x))
+        bounded = self._bounded & (x - h < 0)
+        for i in range(m):
+            e = np.zeros(m)
+            e[i] = h[i]
+            gp = self.gradient(x + e)[1]
+            if central and not bounded[i]:
+                H[:, i] = (gp - self.gradient(x - e)[1]) / (2 * h[i])
             else:
-                g[i] = (f(x + e) - f(x - e)) / (2 * h)
-        return g
+                H[:, i] = (gp - (self.gradient(x)[1] if g is None else g)) / h[i]
+        return 0.5 * (H + H.T)
 
     def _local(self, start: np.ndarray):
-        f = self.criterion
-        bounds = [(lo if np.isfinite(lo) else None, None) for lo in self.lower]
+        """Projected quasi-Newton (BFGS) from ``start`` with the analytic gradient.
 
-        def fg(x):
-            f0 = f(x)
-            return f0, self._grad(f, x, f0)
-
-        res = scipy.optimize.minimize(
-            fg, start, jac=True, method="L-BFGS-B", bounds=bounds,
-            options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 1000},
-        )
-        x = np.maximum(res.x, np.where(np.isfinite(self.lower), 0.0, -np.inf))
-        fx = f(x)
-        # Newton polish on the free coordinates: L-BFGS-B stops where the criterion is flat
-        # to its tolerance; a few Newton steps (one Hessian) reach the optimum to ~1e-9.
-        free = ~(np.isfinite(self.lower) & (x <= SINGULAR_TOL * 1e-2))
-        if not free.any():
-            return x, fx
-        H = central_hessian(lambda z: f(_put(x, free, z)), x[free], fx, 1e-4 * np.maximum(1.0, np.abs(x[free])))
-        if np.linalg.eigvalsh(H).min() <= 0:
-            return x, fx
-        floor = np.where(np.isfinite(self.lower), 0.0, -np.inf)
-        for _ in range(5):
-            step = -np.linalg.solve(H, self._grad(f, x, fx)[free])
-            cand = np.maximum(_put(x, free, x[free] + step), floor)
-            fc = f(cand)
-            if not fc < fx:
+        The Hessian starts from differences of the gradient, so the BFGS updates converge
+        in a few steps. Diagonal elements of scalar blocks are left unbounded: the
+        criterion is even in them, so a variance of 0 is an ordinary interior minimum at
+        theta = 0 and Newton-type steps converge to it quickly; their sign is dropped at
+        the end. Diagonal elements of correlated blocks keep their bound 0 (projection, a
+        coordinate at the bound with a positive gradient is held there). Stops when the
+        Newton decrement ``g' H^-1 g`` (about twice the distance to the optimum in the
+        criterion) is below 1e-12.
+        """
+        lo = np.where(self._bounded, 0.0, -np.inf)
+        x = np.maximum(np.asarray(start, float), lo)
+        f, g = self.gradient(x)
+        if not np.isfinite(f):
+            return x, f
+        H = _make_pd(self._fd_hessian(x, g))
+        for _ in range(200):
+            active = self._bounded & (x <= 0) & (g > 0)
+            free = ~active
+            step = np.zeros_like(x)
+            step[free] = -np.linalg.solve(H[np.ix_(free, free)], g[free])
+            decrement = -float(g[free] @ step[free])
+            if decrement < 1e-12:
                 break
-            x, fx = cand, fc
-            if np.max(np.abs(step)) < 1e-9:
+            t, accepted = 1.0, False
+            while t > 1e-12:
+                xn = np.maximum(x + t * step, lo)
+                fn, gn = self.gradient(xn)
+                if fn <= f + 1e-4 * float(g @ (xn - x)):
+                    accepted = True
+                    break
+                t *= 0.25
+            if not accepted:
+                H = _make_pd(self._fd_hessian(x, g))  # start again from a fresh Hessian
+                fn2 = f
+                step2 = np.zeros_like(x)
+                step2[free] = -np.linalg.solve(H[np.ix_(free, free)], g[free])
+                xn = np.maximum(x + 1e-3 * step2, lo)
+                fn, gn = self.gradient(xn)
+                if not fn < fn2:
+                    break
+            sv, yv = xn - x, gn - g
+            sy = float(sv @ yv)
+            x, f, g = xn, fn, gn
+            if sy > 1e-12 * float(sv @ sv) and np.isfinite(sy):
+                Hs = H @ sv
+                H = H + np.outer(yv, yv) / sy - np.outer(Hs, Hs) / float(sv @ Hs)
+            if np.max(np.abs(sv)) < 1e-12:
                 break
-        return x, fx
+        x = np.where(self._scalar, np.abs(x), x)
+        tiny = self._scalar & (x < 1e-6) & (x > 0)
+        if tiny.any():  # converging to a variance of 0 from inside: put it at 0 exactly
+            x0 = np.where(tiny, 0.0, x)
+            f0 = self.criterion(x0)
+            if f0 <= f + 1e-10:
+                x, f = x0, f0
+        return x, f
 
     def check(self, x: np.ndarray, fx: float):
         """Gradient and Hessian of the criterion at ``x`` and whether they show an optimum.
 
         Free coordinates need a small gradient (scaled by the Hessian, as lme4's
-        ``check.conv.grad``) and a positive definite Hessian; a coordinate at its bound
-        needs a non-negative gradient.
+        ``check.conv.grad``) and a positive definite Hessian; a diagonal element at its
+        bound 0 needs a non-negative gradient (a correlated block) or a non-negative
+        curvature (a scalar block, where the criterion is even and the gradient 0).
+        The Hessian is by forward differences of the analytic gradient (relative error
+        about 1e-4, ample for these checks).
         """
-        f = self.criterion
-        g = self._grad(f, x, fx)
-        H = central_hessian(f, x, fx, 1e-4 * np.maximum(1.0, np.abs(x)))
-        at_bound = np.isfinite(self.lower) & (x <= SINGULAR_TOL * 1e-2)
+        g = self.gradient(x)[1]
+        H = self._fd_hessian(x, g)
+        at_bound = self._diag & (x <= SINGULAR_TOL * 1e-2)
         free = ~at_bound
         ok, msg = True, "converged"
-        if at_bound.any() and np.any(g[at_bound] < -1e-4):
+        if np.any(g[at_bound & self._bounded] < -1e-4):
             ok, msg = False, "gradient pushes a variance below zero"
+        curv = np.diag(H)[at_bound & self._scalar]
+        if np.any(curv < -1e-6 * max(1.0, np.abs(H).max())):
+            ok, msg = False, "the criterion falls when a variance at zero grows"
         if free.any():
             Hf = H[np.ix_(free, free)]
             ev = np.linalg.eigvalsh(Hf)
@@ -388,7 +603,8 @@ class NestedEngine:
         Negating a column of Lambda leaves Lambda Lambda' unchanged, so with a diagonal
         element at 0 the elements below it can sit in the mirror image of the region that
         holds the optimum; the bound keeps the optimiser from crossing over. The restart
-        negates them and moves the diagonal off the bound.
+        negates them and moves the diagonal off the bound. Scalar blocks have no elements
+        below the diagonal (and no bound in the optimiser), so they need no restart.
         """
         y, changed = x.copy(), False
         for sl in self.theta_slices:
@@ -397,7 +613,7 @@ class NestedEngine:
                 for j in np.unique(cols):
                     d = np.flatnonzero((rows == j) & (cols == j))[0]
                     below = np.flatnonzero((cols == j) & (rows > j))
-                    if t[d] <= SINGULAR_TOL:
+                    if t[d] <= SINGULAR_TOL and len(below):
                         t[d] = 0.5
                         t[below] = -t[below]
                         changed = True
@@ -407,22 +623,27 @@ class NestedEngine:
     def optimize(self, start: np.ndarray | None = None) -> OptimResult:
         """Minimise the criterion over theta from lme4's start, with extra starts if needed.
 
-        Extra starts (the mirrored boundary point, 0.3 and 3 times the start) are tried
-        when the first optimum fails its checks or is on the boundary; the best is kept.
+        An optimum that passes its checks (:meth:`check`: small scaled gradient, positive
+        definite Hessian on the free coordinates, no variance at 0 that the criterion wants
+        to grow) is kept; for a correlated block with a diagonal element at 0 the mirrored
+        boundary point is tried too. When the checks fail, the mirrored point and 0.3 and
+        3 times the start are tried; the best is kept.
         """
         self.n_eval = 0
         base = self.theta_start() if start is None else np.asarray(start, float)
         x, fx = self._local(base)
         g, H, ok, msg = self.check(x, fx)
         n_starts = 1
-        singular = np.any(np.isfinite(self.lower) & (x < SINGULAR_TOL))
-        if singular or not ok:
-            extra = [self._mirrored(x), 0.3 * base + 0.1, 3.0 * base + 0.1]
-            for s in (e for e in extra if e is not None):
-                n_starts += 1
-                xs, fs = self._local(s)
-                if fs < fx - 1e-10:
-                    x, fx = xs, fs
+        extra = [self._mirrored(x)]
+        if not ok:
+            extra += [0.3 * base + 0.1, 3.0 * base + 0.1]
+        better = False
+        for s in (e for e in extra if e is not None):
+            n_starts += 1
+            xs, fs = self._local(s)
+            if fs < fx - 1e-10:
+                x, fx, better = xs, fs, True
+        if better:
             g, H, ok, msg = self.check(x, fx)
         return OptimResult(x, fx, g, H, self.n_eval, n_starts, ok, msg)
 
@@ -440,7 +661,7 @@ class NestedEngine:
         list of (modes (units, q), covariances (units, q, q)), finest level first; units in
         the engine's sorted order (see ``unit_codes``).
         """
-        _, _, stored = self._bottom_up(theta, store=True)
+        stored = self._bottom_up(theta, store=True)[2]
         lams = self.lambdas(theta)
         L = len(self.levels)
         out: list = [None] * L
@@ -475,10 +696,28 @@ class NestedEngine:
         return out
 
 
-def _put(x: np.ndarray, mask: np.ndarray, values: np.ndarray) -> np.ndarray:
-    y = x.copy()
-    y[mask] = values
-    return y
+def _unit_order(codes: list[np.ndarray]) -> np.ndarray:
+    """Row order sorted by the units of the coarsest level, then finer ones (a lexsort).
+
+    Nested codes are often already in that order (then no sort), or the finest codes alone
+    give it (one stable sort); otherwise a full lexsort.
+    """
+    def monotone(c):
+        return bool(np.all(c[1:] >= c[:-1]))
+
+    if all(monotone(c) for c in codes):
+        return np.arange(len(codes[0]))
+    order = np.argsort(codes[0], kind="stable")
+    if all(monotone(c[order]) for c in codes[1:]):
+        return order
+    return np.lexsort(codes)  # last key (coarsest) primary
+
+
+def _make_pd(H: np.ndarray) -> np.ndarray:
+    """``H`` with its eigenvalues replaced by their absolute values, at least 1e-8 of the largest."""
+    ev, V = np.linalg.eigh(H)
+    floor = 1e-8 * max(float(np.abs(ev).max()), 1e-12)
+    return (V * np.maximum(np.abs(ev), floor)) @ V.T
 
 
 def central_hessian(f, x: np.ndarray, f0: float, h: np.ndarray) -> np.ndarray:

@@ -6,8 +6,9 @@ of the deviance in ``phi`` (beta profiled, lmerTest's ``devfun_vp``); ``H^-1`` f
 eigenvalues above 1e-8 only, as lmerTest does. For a contrast ``l``:
 ``df = 2 (l' C l)^2 / (g' A g)`` with ``g_i = l' (dC/dphi_i) l`` and ``C = sigma^2
 (X'V^-1X)^-1``. A multi-row contrast gives an F-test with the df of lmerTest's
-``contestMD``. Derivatives are central differences of the exact criterion (lmerTest uses
-numDeriv's Richardson extrapolation; the difference is far below the reported digits).
+``contestMD``. Second derivatives are central differences of the analytic gradient of the
+exact criterion (lmerTest uses numDeriv's Richardson extrapolation on the criterion; the
+difference is far below the reported digits).
 
 R equivalents: ``lmerTest::contest``, ``lmerTest::contest1D``, ``lmerTest::contestMD``,
 ``anova(model, type = 3)``, ``anova(m0, m1)`` (likelihood-ratio test, refit with ML).
@@ -23,7 +24,7 @@ import patsy
 from scipy import stats
 
 from lerendtransformeren.exceptions import SpecificationError
-from lerendtransformeren.multilevel.engine import NestedEngine, central_hessian
+from lerendtransformeren.multilevel.engine import NestedEngine
 
 __all__ = ["Satterthwaite", "satterthwaite", "contrast_1d", "contrast_md", "type3_contrasts", "lrt", "profile_sd"]
 
@@ -55,20 +56,16 @@ class Satterthwaite:
 
 
 def satterthwaite(engine: NestedEngine, theta: np.ndarray, sigma: float, beta: np.ndarray) -> Satterthwaite:
-    """Hessian of the deviance in ``(theta, sigma)`` and Jacobian of ``vcov(beta)``."""
-    varpar = np.r_[theta, sigma]
-    h = 1e-4 * np.maximum(np.abs(varpar), 1.0)  # also away from 0 at a singular fit
-    H = central_hessian(engine.varpar_deviance, varpar, engine.varpar_deviance(varpar), h)
+    """Hessian of the deviance in ``(theta, sigma)`` and Jacobian of ``vcov(beta)``.
+
+    Both from :meth:`NestedEngine.varpar_hessian` (central differences of the analytic
+    gradient in theta, also across 0 at a singular fit; exact in sigma).
+    """
+    H, jac, vcov = engine.varpar_hessian(np.asarray(theta, float), sigma)
     evals, evecs = np.linalg.eigh(H)
     pos = evals > EIGEN_TOL
     h_inv = (evecs[:, pos] / evals[pos]) @ evecs[:, pos].T
-    m = len(varpar)
-    jac = np.empty((m, len(beta), len(beta)))
-    for i in range(m):
-        e = np.zeros(m)
-        e[i] = h[i]
-        jac[i] = (engine.vcov_beta(varpar + e) - engine.vcov_beta(varpar - e)) / (2 * h[i])
-    return Satterthwaite(beta, engine.vcov_beta(varpar), 2.0 * h_inv, jac, evals)
+    return Satterthwaite(beta, vcov, 2.0 * h_inv, jac, evals)
 
 
 def _df_1d(sat: Satterthwaite, l: np.ndarray) -> tuple[float, float]:

@@ -85,19 +85,35 @@ def _patsy(formula_or_desc, data, env, what: str, na_action="drop"):
         ) from None
 
 
-def _unit_codes(data: pd.DataFrame, factors: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    grouped = data.groupby(list(factors), sort=True, observed=True, dropna=False)
-    codes = grouped.ngroup().to_numpy(dtype=np.int64)
-    keys = grouped.size().index
-    if isinstance(keys, pd.MultiIndex):
-        parts = [
-            pd.Series(np.asarray(keys.levels[i].astype(str), dtype=object)[keys.codes[i]])
-            for i in range(keys.nlevels)
-        ]
-        labels = parts[0].str.cat(parts[1:], sep=":").to_numpy(dtype=object)
-    else:
-        labels = np.array([str(k) for k in keys], dtype=object)
-    return codes, labels
+def _unit_codes(data: pd.DataFrame, factors: tuple[str, ...], cache: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Unit code per row and unit labels ("a:b"), units sorted by their factor values.
+
+    As ``groupby(list(factors), sort=True).ngroup()``, but by factorising each column
+    (hash tables, O(rows)) and combining the codes; only the distinct values of each
+    column are formatted, and the labels of the units joined from them. ``cache`` keeps
+    the factorised columns and the codes of leading factors for the next call (the
+    levels of ``a/b/c`` share them).
+    """
+    cache = {} if cache is None else cache
+    codes = np.zeros(len(data), np.int64)
+    for k, f in enumerate(factors):
+        if ("column", f) not in cache:
+            c, uniq = pd.factorize(data[f], sort=True)
+            plain = isinstance(uniq, np.ndarray) and uniq.dtype.kind in "iufbUO"
+            cache[("column", f)] = (c, uniq.astype(str) if plain else np.asarray(pd.Index(uniq).astype(str), dtype=str))
+        c, values = cache[("column", f)]
+        if factors[: k + 1] not in cache:
+            cache[factors[: k + 1]] = c if k == 0 else pd.factorize(codes * np.int64(len(values)) + c, sort=True)[0]
+        codes = cache[factors[: k + 1]]
+    n_units = int(codes.max()) + 1 if len(codes) else 0
+    first = np.empty(n_units, np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the first row of every unit
+    labels = None
+    for f in factors:
+        c, values = cache[("column", f)]
+        part = values[c[first]]
+        labels = part if labels is None else np.char.add(np.char.add(labels, ":"), part)
+    return codes.astype(np.int64), labels.astype(object)
 
 
 def nest_levels(levels: list[Level]) -> list[Level]:
@@ -113,8 +129,7 @@ def nest_levels(levels: list[Level]) -> list[Level]:
     for lev in levels:
         if merged and merged[-1].n_units == lev.n_units:
             prev = merged[-1]
-            pairs = _n_pairs(prev, lev)
-            if pairs == lev.n_units:  # the same partition of the rows: one level
+            if _nested_in(prev, lev):  # the same partition of the rows: one level
                 shared = {n for b in prev.blocks for n in b.names} & {n for b in lev.blocks for n in b.names}
                 if shared:
                     raise SpecificationError(
@@ -126,20 +141,17 @@ def nest_levels(levels: list[Level]) -> list[Level]:
                 continue
         merged.append(lev)
     for fine, coarse in zip(merged[:-1], merged[1:]):
-        if _n_pairs(fine, coarse) > fine.n_units:
+        if not _nested_in(fine, coarse):
             pairs = np.unique(np.stack([fine.codes, coarse.codes]), axis=1)
             raise SpecificationError(_crossed_message(fine, coarse, pairs))
     return merged
 
 
-def _n_pairs(a: Level, b: Level) -> int:
-    """Number of distinct (unit of a, unit of b) pairs over the rows (one integer key, fast)."""
-    key = a.codes.astype(np.int64) * np.int64(b.n_units) + b.codes.astype(np.int64)
-    seen = np.zeros(a.n_units * b.n_units, bool) if a.n_units * b.n_units <= 4 * len(key) + 1024 else None
-    if seen is not None:
-        seen[key] = True
-        return int(seen.sum())
-    return int(np.unique(key).size)
+def _nested_in(fine: Level, coarse: Level) -> bool:
+    """Whether every unit of ``fine`` lies in one unit of ``coarse`` (O(rows), no sort)."""
+    owner = np.empty(fine.n_units, np.int64)
+    owner[fine.codes] = coarse.codes  # the coarse unit of some row of each fine unit
+    return bool(np.array_equal(owner[fine.codes], coarse.codes))
 
 
 def _crossed_message(fine: Level, coarse: Level, pairs: np.ndarray) -> str:
@@ -187,19 +199,21 @@ def build_frame(formula: str, data: pd.DataFrame, eval_env=None) -> ModelFrame:
     frame = data.reset_index(drop=True)
     n_total = len(frame)
     desc = patsy.ModelDesc.from_formula(spec.fixed)
-    ok_y = _patsy(patsy.ModelDesc([], desc.lhs_termlist), frame, env, "outcome").index
+    y_all = _patsy(patsy.ModelDesc([], desc.lhs_termlist), frame, env, "outcome")
+    ok_y = y_all.index
     mask_y = np.zeros(n_total, bool)
     mask_y[ok_y] = True
     if not mask_y.any():
         raise DataError(f"The outcome of {formula!r} is missing on all {n_total} rows; nothing to fit.")
-    ok_x = _patsy(patsy.ModelDesc([], desc.rhs_termlist), frame, env, "fixed-effects design").index
+    x_all = _patsy(patsy.ModelDesc([], desc.rhs_termlist), frame, env, "fixed-effects design")
     mask_x = np.zeros(n_total, bool)
-    mask_x[ok_x] = True
+    mask_x[x_all.index] = True
     mask_z = np.ones(n_total, bool)
+    z_all = {}
     for expr in dict.fromkeys(t.expr for t in spec.random):
-        ok = _patsy(expr, frame, env, f"random-effects design {expr!r}").index
+        z_all[expr] = _patsy(expr, frame, env, f"random-effects design {expr!r}")
         m = np.zeros(n_total, bool)
-        m[ok] = True
+        m[z_all[expr].index] = True
         mask_z &= m
     mask_g = frame[spec.grouping_columns].notna().all(axis=1).to_numpy()
     left_out, keep = {}, np.ones(n_total, bool)
@@ -213,8 +227,12 @@ def build_frame(formula: str, data: pd.DataFrame, eval_env=None) -> ModelFrame:
         keep &= mask
     if not keep.any():
         raise DataError(f"No row of the data has all variables of {formula!r}: {left_out}.")
-    sub = frame.loc[keep]
-    y_df, x_df = patsy.dmatrices(spec.fixed, sub, NA_action="raise", eval_env=env, return_type="dataframe")
+    complete = bool(keep.all())
+    sub = frame if complete else frame.loc[keep]
+    if complete:  # the designs of the first pass are those of the rows used
+        y_df, x_df = y_all, x_all
+    else:  # again on the rows used, so that data-dependent codings see only those
+        y_df, x_df = patsy.dmatrices(spec.fixed, sub, NA_action="raise", eval_env=env, return_type="dataframe")
     if y_df.shape[1] != 1:
         raise SpecificationError(f"The outcome of {formula!r} must be one numeric column; got {list(y_df.columns)}.")
     X = x_df.to_numpy(dtype=float)
@@ -222,11 +240,13 @@ def build_frame(formula: str, data: pd.DataFrame, eval_env=None) -> ModelFrame:
     n = len(sub)
     _check_rank(X, x_names)
     levels: dict[str, Level] = {}
+    code_cache: dict = {}
     for term in spec.random:
         if term.name not in levels:
-            codes, labels = _unit_codes(sub, term.factors)
+            codes, labels = _unit_codes(sub, term.factors, code_cache)
             levels[term.name] = Level(term.name, term.factors, codes, labels)
-        z_df = patsy.dmatrix(term.expr, sub, NA_action="raise", eval_env=env, return_type="dataframe")
+        z_df = z_all[term.expr] if complete else patsy.dmatrix(
+            term.expr, sub, NA_action="raise", eval_env=env, return_type="dataframe")
         if z_df.shape[1] == 0:
             raise SpecificationError(f"Random term ({term.expr} | {term.name}) has no columns.")
         levels[term.name].blocks.append(
@@ -256,6 +276,9 @@ def _check_rank(X: np.ndarray, names: list[str]) -> None:
     scale = np.linalg.norm(X, axis=0)
     Xs = X / np.where(scale > 0, scale, 1.0)
     tol = max(X.shape) * np.finfo(float).eps * 100
+    sv = np.linalg.svd(Xs, compute_uv=False)
+    if np.all(scale > 0) and sv[-1] > tol * sv[0]:
+        return  # full rank: nothing to name
     kept, dropped = [], []
     for j in range(X.shape[1]):
         cand = kept + [j]
@@ -281,13 +304,15 @@ def _check_level(lev: Level, n: int) -> None:
             "one row, so its variance cannot be told apart from the residual variance. "
             "Remove the term (lme4 stops here too)."
         )
-    order = np.argsort(lev.codes, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(lev.codes[order]) != 0])
+    order = starts = None
     for block in lev.blocks:
         for j, name in enumerate(block.names):
-            col = block.Z[order, j]
-            if np.ptp(col) == 0:
+            if np.ptp(block.Z[:, j]) == 0:
                 continue  # an intercept
+            if order is None:
+                order = np.argsort(lev.codes, kind="stable")
+                starts = np.flatnonzero(np.r_[True, np.diff(lev.codes[order]) != 0])
+            col = block.Z[order, j]
             spread = np.maximum.reduceat(col, starts) - np.minimum.reduceat(col, starts)
             if not (spread > 0).any():
                 raise SpecificationError(

@@ -119,7 +119,7 @@ def test_result_tables_and_text(cluster_trial):
         (dict(levels={"organisation": (1, 4)}), r"fewer than 2 units"),
         (dict(levels={"organisation": 6, "team": (4, 2)}), r"min > max"),
         (dict(levels={"organisation": 6}, waves=4, start_wave=(1, 2, 4)), r"start_wave \[4\] outside 1..3.*longer than the waves"),
-        (dict(levels={"organisation": 6}, waves=4, start_wave=(0, 1)), r"start_wave \[0\] outside 1..3"),
+        (dict(levels={"organisation": 6}, waves=4, start_wave=(0, 1)), r"start_wave \[0\] outside 1..3.*no period under control"),
         (dict(levels={"organisation": 6}, waves=3, schedule=[[0, 1, 1, 1]]), r"schedule has 4 columns but waves=3: the schedule is longer"),
         (dict(levels={"organisation": 6}, waves=3, schedule=[[0, 2, 1]]), r"only 0 \(control\) and 1"),
         (dict(levels={"organisation": 6}, waves=3, start_wave=1, treated_share=0.5), r"Give one treatment schedule"),
@@ -162,6 +162,8 @@ def test_bad_models_raise_clear_errors():
         power_simulation(sw_model(), design, n_sim=0)
     with pytest.raises(SpecificationError, match=r"alpha must lie strictly between 0 and 1"):
         power_simulation(sw_model(), design, alpha=1.5)
+    with pytest.raises(SpecificationError, match=r"client must be a dask distributed.Client"):
+        power_simulation(sw_model(), design, n_sim=2, progress=False, client="localhost:8786")
     with pytest.raises(SpecificationError, match=r"along='region' is neither a level"):
         power_curve(sw_model(), design, along="region", values=[4, 6])
     with pytest.raises(SpecificationError, match=r"start_wave \[3\] outside 1..2"):

@@ -246,11 +246,13 @@ class Design:
                 )
             bad = [int(s) for s in starts if not 1 <= s <= w - 1]
             if bad:
+                why = ("the schedule is longer than the waves. Increase waves or correct start_wave "
+                       "(use schedule= for units that never start)" if max(bad) > w - 1 else
+                       "a unit treated from wave 0 has no period under control. Correct start_wave "
+                       "(or use treated_share= for parallel arms)")
                 raise SpecificationError(
                     f"start_wave {bad} outside 1..{w - 1}: with waves={w} (numbered 0..{w - 1}) a "
-                    "stepped wedge starts the treatment after the first wave and before the end, so "
-                    "the schedule is longer than the waves. Increase waves or correct start_wave "
-                    "(use schedule= for units that never start)."
+                    f"stepped wedge starts the treatment after the first wave; {why}."
                 )
             return (np.arange(w)[None, :] >= starts[:, None]).astype(int)
         if self.schedule is not None:
@@ -858,6 +860,11 @@ def _execute(tmpl: _Template, seqs: list[np.random.SeedSequence], n_jobs: int, c
     """All replicates, serially, with joblib (loky) or on a Dask cluster, in chunks."""
     n = len(seqs)
     if client is not None:
+        if not callable(getattr(client, "nthreads", None)):
+            raise SpecificationError(
+                f"client must be a dask distributed.Client, got {type(client).__name__}; leave it out "
+                "to run on this machine with n_jobs."
+            )
         workers = max(1, sum(client.nthreads().values()))
     elif n_jobs == 1:
         workers = 1

@@ -1105,7 +1105,8 @@ def simulate(model: Model | Any, design: Design | None = None, *, seed: Any = No
     model = _as_model(model)
     tmpl, data, y_name = _template(model, design)
     seq, _ = _seed_sequence(seed)
-    y, keep = _draw(tmpl, np.random.default_rng(seq))
+    with _single_thread():  # as in the replicates, so the numbers are the same to the last bit
+        y, keep = _draw(tmpl, np.random.default_rng(seq))
     out = data.copy()
     out[y_name] = y
     return out if keep is None else out.loc[keep]

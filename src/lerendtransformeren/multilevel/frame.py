@@ -99,8 +99,9 @@ def _unit_codes(data: pd.DataFrame, factors: tuple[str, ...], cache: dict | None
     for k, f in enumerate(factors):
         if ("column", f) not in cache:
             c, uniq = pd.factorize(data[f], sort=True)
-            plain = isinstance(uniq, np.ndarray) and uniq.dtype.kind in "iufbUO"
-            cache[("column", f)] = (c, uniq.astype(str) if plain else np.asarray(pd.Index(uniq).astype(str), dtype=str))
+            raw = np.asarray(uniq)
+            plain = raw.dtype.kind in "iufbUO"  # numpy formats these as str() does
+            cache[("column", f)] = (c, raw.astype(str) if plain else np.asarray(pd.Index(uniq).astype(str), dtype=str))
         c, values = cache[("column", f)]
         if factors[: k + 1] not in cache:
             cache[factors[: k + 1]] = c if k == 0 else pd.factorize(codes * np.int64(len(values)) + c, sort=True)[0]

@@ -144,6 +144,9 @@ class NestedEngine:
         self.zpos = [np.array([cl.index(k) for k in zl]) for cl, zl in zip(self.cols, self.z_idx)]
         keep = need_after[:-1] + [self.x_idx + [self.y_idx]]
         self.keep_pos = [np.array([cl.index(k) for k in kp]) for cl, kp in zip(self.cols, keep)]
+        # levels whose absorption keeps every column in place (no fancy indexing needed)
+        self._keep_all = [len(kp) == len(cl) and bool(np.all(kp == np.arange(len(cl))))
+                          for cl, kp in zip(self.cols, self.keep_pos)]
         # cross-products of the lowest units, computed once
         c0 = self.cols[0]
         k0 = len(c0)
@@ -249,14 +252,15 @@ class NestedEngine:
 
         With ``tape``, append what the reverse pass (:meth:`_backward`) needs.
         """
-        Sk = S[:, keep[:, None], keep[None, :]]
+        whole = len(keep) == S.shape[1] and bool(np.all(keep == np.arange(len(keep))))
+        Sk = S.copy() if whole else S[:, keep[:, None], keep[None, :]]
         if len(z) == 1:
             lam2 = Lam[0, 0] ** 2
-            a = S[:, z[0], keep]
+            a = S[:, z[0], :] if whole else S[:, z[0], keep]
             s = S[:, z[0], z[0]]
             m = 1.0 + lam2 * s
             w = lam2 / m
-            Sk -= np.einsum("ui,uj->uij", a * w[:, None], a)
+            Sk -= (a * w[:, None])[:, :, None] * a[:, None, :]
             if tape is not None:
                 tape.append((a, s, m, w))
             return Sk, float(np.log(m).sum())
@@ -317,11 +321,11 @@ class NestedEngine:
                 gD = float(np.sum(s_ / m - H / m**2))
                 grad[idx] = 2.0 * gD * Lam[r, c]
                 if need_S:
-                    Gs = np.zeros((len(a), len(self.cols[l]), len(self.cols[l])))
-                    Gs[:, keep[:, None], keep[None, :]] = Gu
+                    Gs = self._spread(Gu, len(a), l)
                     A = Ga * w[:, None]
-                    Gs[:, keep, z[0]] -= A
-                    Gs[:, z[0], keep] -= A
+                    cols = slice(None) if self._keep_all[l] else keep
+                    Gs[:, cols, z[0]] -= A
+                    Gs[:, z[0], cols] -= A
                     Gs[:, z[0], z[0]] += w**2 * H + w
             else:
                 Szz, Szk, K, B = tape[l - first]
@@ -333,8 +337,7 @@ class NestedEngine:
                 gL = 2.0 * (0.5 * (gD + gD.T)) @ Lam
                 grad[idx] = gL[r, c]
                 if need_S:
-                    Gs = np.zeros((len(Szz), len(self.cols[l]), len(self.cols[l])))
-                    Gs[:, keep[:, None], keep[None, :]] = Gu
+                    Gs = self._spread(Gu, len(Szz), l)
                     Gs[:, keep[:, None], z[None, :]] -= GB
                     Gs[:, z[:, None], keep[None, :]] -= np.swapaxes(GB, 1, 2)
                     Gs[:, z[:, None], z[None, :]] += K @ H @ K + K
@@ -345,6 +348,15 @@ class NestedEngine:
                 break
             Gu = Gs[self._parent_of[l]]
         return grad
+
+    def _spread(self, Gu: np.ndarray, n_units: int, l: int) -> np.ndarray:
+        """The adjoint of the kept columns placed in the columns of level ``l`` (per unit)."""
+        if self._keep_all[l]:
+            return np.array(np.broadcast_to(Gu, (n_units,) + Gu.shape[1:]))
+        k, keep = len(self.cols[l]), self.keep_pos[l]
+        Gs = np.zeros((n_units, k, k))
+        Gs[:, keep[:, None], keep[None, :]] = Gu
+        return Gs
 
     def _first_level_gradient(self, G: np.ndarray, lam: float) -> float:
         """d/d lambda of the compressed first level, ``G`` the adjoint of its parents' S."""

@@ -23,7 +23,10 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-from lerendtransformeren import design, exceptions, io, multilevel, report, scales, synthetic
+import importlib
+from typing import TYPE_CHECKING
+
+from lerendtransformeren import design, exceptions, io, multilevel, scales, synthetic
 from lerendtransformeren.design import GOALS, Validated, ValidationReport, goals_table, validate
 from lerendtransformeren.exceptions import (
     ConvergenceError,
@@ -33,6 +36,18 @@ from lerendtransformeren.exceptions import (
 )
 from lerendtransformeren.io import TableRead, read_codebook, read_table
 from lerendtransformeren.multilevel import MultilevelResult, fit, fit_gee
+
+if TYPE_CHECKING:
+    from lerendtransformeren import report
+
+
+def __getattr__(name: str):
+    # The report layer (matplotlib, seaborn, jinja2, python-docx) loads on first use of
+    # ``lt.report``: scoring and model fitting, and every worker process of a power
+    # simulation, start without it (about 2 s less per process).
+    if name == "report":
+        return importlib.import_module("lerendtransformeren.report")
+    raise AttributeError(f"module 'lerendtransformeren' has no attribute {name!r}")
 
 __all__ = [
     "__version__",

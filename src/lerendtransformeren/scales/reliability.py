@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
 
 from lerendtransformeren.exceptions import ConvergenceWarning, DataError, SpecificationError
 from lerendtransformeren.scales.instrument import Instrument
@@ -269,6 +268,9 @@ def reliability(
                 f"(complete cases: {int(complete.sum())}); reliability cannot be estimated."
             )
         cov, corr = _pairwise_moments(x, np.ones((1, x.shape[0])))
+        # pingouin loads matplotlib, seaborn and xarray: import it where it is used.
+        import pingouin as pg
+
         alpha, alpha_ci = pg.cronbach_alpha(data=pd.DataFrame(x, columns=names), nan_policy=missing, ci=ci)
         lam, ok = _one_factor(corr)
         if not ok[0]:

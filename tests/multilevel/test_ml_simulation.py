@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lerendtransformeren.exceptions import ConvergenceWarning, SpecificationError
+from lerendtransformeren.exceptions import ConvergenceWarning, SingularFitWarning, SpecificationError
 from lerendtransformeren.multilevel import fit, power, simulation
 from lerendtransformeren.multilevel.simulation import (
     Design,
@@ -408,3 +408,30 @@ def test_engine_errors_are_counted(monkeypatch):
         res = power_simulation(model, design, n_sim=6, seed=1, progress=False)
     assert res.n_failed == 2
     assert res.replicates.loc[res.replicates["failed"], "error"].str.startswith("LinAlgError").all()
+
+
+def test_a_replicate_whose_line_search_hits_a_numerically_singular_xtvx_still_fits():
+    # Replicate 130 of this random-slope design once failed with "Matrix is not positive
+    # definite": a trial point of the line search made X'V^-1X lose definiteness in
+    # floating point. The engine now treats such a point as infeasible and steps back;
+    # the replicate gives the same answer as lt.fit on the same simulated data.
+    effect = 0.3 * np.sqrt(0.053676252039115045 + 0.0044349867250661965 + 0.24948080496580027 + 0.30189335870910106)
+    model = Model(
+        "y ~ C(wave) + offer + (1 + offer | organisation) + (1 | organisation:team)"
+        " + (1 | organisation:team:professional)",
+        fixed={"offer": effect},
+        variances={"organisation": np.diag([0.053676252039115045, (effect / 2) ** 2]),
+                   "team": 0.0044349867250661965, "professional": 0.24948080496580027,
+                   "residual": 0.30189335870910106},
+    )
+    design = Design({"organisation": 3, "team": (3, 5), "professional": (12, 24)}, waves=4,
+                    start_wave=(1, 2, 3), dropout=0.08, seed=20261123)
+    child = np.random.SeedSequence(20261123 + 20).spawn(150)[130]
+    rec = simulation._replicate(simulation._template(model, design, "offer")[0], 130, child)
+    assert not rec["failed"], rec["error"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SingularFitWarning)
+        ref = fit(model.formula, simulate(model, design, seed=child)).fixed.loc["offer"]
+    assert rec["estimate"] == pytest.approx(ref["estimate"], rel=1e-6)
+    assert rec["se"] == pytest.approx(ref["se"], rel=1e-5)
+    assert rec["df"] == pytest.approx(ref["df"], rel=1e-4)

@@ -401,7 +401,14 @@ class NestedEngine:
         tape: list = []
         T, ldL2, _, lams, first = self._bottom_up(theta, tape=tape)
         s2 = None if sigma is None else float(sigma) ** 2
-        G, beta, pwrss, ldRX2, xtvx = self._top_adjoint(T, reml, s2)
+        try:
+            G, beta, pwrss, ldRX2, xtvx = self._top_adjoint(T, reml, s2)
+        except np.linalg.LinAlgError:
+            # X'V^-1X lost positive definiteness to rounding at an extreme trial point of
+            # the line search (a huge relative SD): no valid criterion there, so the
+            # search steps back, as for a non-positive residual sum of squares.
+            nan = np.full(self.p, np.nan)
+            return np.inf, np.full(self.n_theta, np.nan), Evaluation(ldL2, np.nan, np.nan, nan, T[: self.p, : self.p])
         ev = Evaluation(ldL2, ldRX2, pwrss, beta, xtvx)
         if pwrss <= 0:
             return np.inf, np.full(self.n_theta, np.nan), ev
@@ -466,8 +473,11 @@ class NestedEngine:
     def criterion(self, theta: np.ndarray, reml: bool | None = None) -> float:
         """Profiled deviance: lme4's REMLcrit (REML) or deviance (ML)."""
         reml = self.reml if reml is None else reml
-        ev = self.evaluate(theta)
-        if ev.pwrss <= 0:
+        try:
+            ev = self.evaluate(theta)
+        except np.linalg.LinAlgError:  # X'V^-1X not positive definite in floating point
+            return np.inf
+        if not ev.pwrss > 0:
             return np.inf
         if reml:
             nmp = self.n - self.p

@@ -108,3 +108,15 @@ def test_methods_paragraph_cites_only_listed_references():
 def test_methods_paragraph_refuses_unknown_options(kwargs):
     with pytest.raises(SpecificationError):
         methods_paragraph(outcome="x", formula="x ~ 1", levels=["team"], n_obs=10, **kwargs)
+
+
+def test_patsy_factor_columns_read_as_words_in_sentences():
+    from lerendtransformeren.report.text import term_phrase
+
+    fixed = pd.DataFrame({"estimate": [-0.2], "se": [0.15], "df": [197.0], "t": [-1.29], "p": [0.198],
+                          "ci_low": [-0.5], "ci_high": [0.1]}, index=["C(ses, Treatment('hoog'))[T.laag]"])
+    assert effect_sentence(fixed, fixed.index[0], lang="nl").startswith(
+        "Het effect van ses = laag (t.o.v. de referentiecategorie) was -0,20")
+    assert term_phrase("offer:C(goal)[T.5]") == ("het ondersteuningsaanbod × goal = 5", "the support offer × goal = 5")
+    assert term_phrase("wave:ses[T.laag]")[1] == "time (per wave) × ses = laag"
+    assert term_phrase("np.log(contacts + 1)") == ("np.log(contacts + 1)",) * 2

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -35,6 +37,7 @@ __all__ = [
     "variance_sentence",
     "methods_paragraph",
     "power_sentence",
+    "term_phrase",
 ]
 
 #: How terms are named in running text (Dutch with article, English with article).
@@ -117,6 +120,48 @@ REFERENCES: dict[str, str] = {
 
 _FIXED = ["estimate", "df", "t", "p", "ci_low", "ci_high"]
 
+# patsy's names of factor columns: C(x)[T.level] (treatment coding), C(x)[level] (full
+# coding) and x[T.level] (a string column coded without C()).
+_FACTOR_COLUMN = re.compile(r"^(?:C\((?P<c>[^,()]+)(?:,[^()]*(?:\([^()]*\))?[^()]*)?\)|(?P<v>[A-Za-z_][\w.]*))\[(?P<t>T\.)?(?P<level>[^\]]*)\]$")
+
+
+def term_phrase(term: Hashable) -> tuple[str, str]:
+    """How a fixed-effect term (a patsy column name) reads in a sentence, ``(nl, en)``.
+
+    Known terms come from :data:`EFFECT_LABELS`; a factor level coded against its
+    reference category reads as "wave = 2 (vs. the reference category)"; the parts of an
+    interaction are joined by "×"; anything else is the name itself.
+
+    Examples
+    --------
+    >>> term_phrase("offer")
+    ('het ondersteuningsaanbod', 'the support offer')
+    >>> term_phrase("C(wave)[T.2]")
+    ('wave = 2 (t.o.v. de referentiecategorie)', 'wave = 2 (vs. the reference category)')
+    >>> term_phrase("offer:C(goal)[5]")[1]
+    'the support offer × goal = 5'
+    """
+    if term in EFFECT_LABELS:
+        return EFFECT_LABELS[term]
+    name = str(term)
+    parts = name.split(":")
+    if len(parts) > 1 and all(p for p in parts):
+        phrases = [_part_phrase(p, contrast_note=False) for p in parts]
+        return (" × ".join(p[0] for p in phrases), " × ".join(p[1] for p in phrases))
+    return _part_phrase(name, contrast_note=True)
+
+
+def _part_phrase(part: str, contrast_note: bool) -> tuple[str, str]:
+    if part in EFFECT_LABELS:
+        return EFFECT_LABELS[part]
+    m = _FACTOR_COLUMN.match(part)
+    if m is None:
+        return (part, part)
+    base = f"{(m['c'] or m['v']).strip()} = {m['level']}"
+    if m["t"] and contrast_note:
+        return (f"{base} (t.o.v. de referentiecategorie)", f"{base} (vs. the reference category)")
+    return (base, base)
+
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
@@ -177,7 +222,7 @@ def effect_sentence(
         )
     row = fixed.loc[term]
     if label is None:
-        label = EFFECT_LABELS.get(term, (str(term), str(term)))
+        label = term_phrase(term)
     name = label if isinstance(label, str) else label[0 if lang == "nl" else 1]
     est = fmt_num(row["estimate"], digits, lang)
     ci = fmt_ci(row["ci_low"], row["ci_high"], digits, lang)

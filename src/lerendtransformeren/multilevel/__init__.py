@@ -1,7 +1,7 @@
 """Multilevel (mixed) models for nested action-research data.
 
 - :func:`fit`: linear mixed models with nested random effects (exact REML/ML,
-  Satterthwaite df); :func:`lrt` to compare models;
+  Satterthwaite or Kenward-Roger df); :func:`lrt` to compare models;
 - :func:`icc`, :func:`null_icc`, :func:`r2`, :func:`standardized_effect`: effect sizes;
 - :func:`cr2`: cluster-robust (Bell-McCaffrey CR2) sensitivity analysis of the fixed effects;
 - :func:`fit_gee`: population-averaged models for binary and count outcomes with
@@ -13,7 +13,8 @@
 :func:`fit` fits a linear mixed model with nested random effects by exact REML or ML with
 the nested engine (:mod:`~lerendtransformeren.multilevel.engine`) and returns a
 :class:`~lerendtransformeren.multilevel.results.MultilevelResult` with Satterthwaite
-inference. R equivalent: ``lmerTest::lmer``.
+inference (or Kenward-Roger, :mod:`~lerendtransformeren.multilevel.kenward_roger`). R
+equivalent: ``lmerTest::lmer``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from lerendtransformeren.multilevel.frame import build_frame
 from lerendtransformeren.multilevel.inference import lrt
 from lerendtransformeren.multilevel.effects import icc, null_icc, r2, standardized_effect, variance_components
 from lerendtransformeren.multilevel.gee import GEEResult, fit_gee
-from lerendtransformeren.multilevel.results import MultilevelResult
+from lerendtransformeren.multilevel.results import MultilevelResult, _check_ddf
 from lerendtransformeren.multilevel.robust import CR2, cr2
 from lerendtransformeren.multilevel import simulation
 
@@ -50,7 +51,8 @@ __all__ = [
 ]
 
 
-def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nested", conf_level: float = 0.95):
+def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nested", conf_level: float = 0.95,
+        ddf: str = "Satterthwaite"):
     """Fit a linear mixed model with nested random effects.
 
     Parameters
@@ -71,6 +73,12 @@ def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nest
         :class:`~lerendtransformeren.exceptions.EngineFallbackWarning`.
     conf_level : float
         Level of the confidence intervals in ``result.fixed``.
+    ddf : {"Satterthwaite", "Kenward-Roger"}
+        Small-sample method of ``result.fixed``, ``contrast``, ``ftest`` and ``anova``
+        (lmerTest's ``ddf``). ``"Kenward-Roger"``: standard errors from the Kenward-Roger
+        adjusted covariance of the fixed effects and Kenward-Roger df and F statistics
+        (Kenward & Roger, 1997, as ``pbkrtest``); REML fits only. ``result.with_ddf(...)``
+        switches an existing result without refitting.
 
     Returns
     -------
@@ -80,7 +88,8 @@ def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nest
     ------
     SpecificationError
         Unknown columns, crossed grouping factors (with ``engine="nested"``), a level with
-        one unit, a random slope that does not vary within units, collinear fixed effects.
+        one unit, a random slope that does not vary within units, collinear fixed effects,
+        an unknown ``ddf``, or ``ddf="Kenward-Roger"`` with ``reml=False``.
     DataError
         No usable rows.
 
@@ -100,15 +109,25 @@ def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nest
     wave          0.193  0.035  199.000  5.530  0.000   0.124    0.262
     >>> res.n.loc["units: org:team", "n"]
     np.int64(40)
+
+    Kenward-Roger instead (R: ``summary(m, ddf = "Kenward-Roger")`` gives se 0.1916016 and
+    0.0349743, df 14.31221 and 199; in this balanced design the df equal Satterthwaite's):
+
+    >>> fit("y ~ wave + (1 | org/team)", d, ddf="Kenward-Roger").fixed[["se", "df"]].round(4)
+                   se        df
+    term
+    Intercept  0.1916   14.3122
+    wave       0.0350  199.0000
     """
     if engine not in ("nested", "statsmodels"):
         raise SpecificationError(f"engine must be 'nested' or 'statsmodels', got {engine!r}.")
+    _check_ddf(ddf, reml)
     if engine == "statsmodels":
         return _fit_statsmodels(formula, data, reml)
     env = patsy.EvalEnvironment.capture(1)
     frame = build_frame(formula, data, eval_env=env)
     eng = NestedEngine(frame.y, frame.X, frame.levels, reml=reml)
-    return MultilevelResult(frame, eng, eng.optimize(), conf_level, data)
+    return MultilevelResult(frame, eng, eng.optimize(), conf_level, data, ddf=ddf)
 
 
 def _fit_statsmodels(formula: str, data: pd.DataFrame, reml: bool):

@@ -2,12 +2,19 @@
 
 The object keeps the model frame (``frame``), the engine (``engine``, whose
 ``evaluate``/``varpar_deviance`` give the criterion anywhere), the estimates and the
-Satterthwaite pieces (``satterthwaite``); effect sizes (:mod:`.effects`) and report text
-(:mod:`lerendtransformeren.report.text`) are computed from them on request.
+Satterthwaite pieces (``satterthwaite``); the Kenward-Roger pieces (``kenward_roger``),
+effect sizes (:mod:`.effects`) and report text (:mod:`lerendtransformeren.report.text`) are
+computed from them on request.
+
+The tests of the fixed effects (``fixed``, ``contrast``, ``ftest``, ``anova``) use the
+result's ``ddf`` method: ``"Satterthwaite"`` (default) or ``"Kenward-Roger"`` (REML fits
+only). ``fit(..., ddf=...)`` chooses it; ``result.with_ddf(...)`` gives the same fit with the
+other method, without refitting.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 import warnings
 from functools import cached_property
@@ -19,10 +26,14 @@ from scipy import stats
 
 from lerendtransformeren.exceptions import ConvergenceWarning, SingularFitWarning, SpecificationError
 from lerendtransformeren.multilevel import effects, inference
+from lerendtransformeren.multilevel import kenward_roger as kr
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL, NestedEngine
 from lerendtransformeren.multilevel.frame import ModelFrame
 
-__all__ = ["MultilevelResult"]
+__all__ = ["MultilevelResult", "DDF_METHODS"]
+
+#: Methods for the denominator df of the fixed-effect tests (lmerTest's ``ddf`` spelling).
+DDF_METHODS = ("Satterthwaite", "Kenward-Roger")
 
 _LOG2PI = np.log(2 * np.pi)
 
@@ -42,9 +53,13 @@ class MultilevelResult:
         The optimiser's gradient and Hessian checks passed.
     singular : bool
         A variance component (a diagonal element of theta) is at or next to 0.
+    ddf : {"Satterthwaite", "Kenward-Roger"}
+        Small-sample method of ``fixed``, ``contrast``, ``ftest`` and ``anova``.
     """
 
-    def __init__(self, frame: ModelFrame, engine: NestedEngine, opt, conf_level: float, data: pd.DataFrame):
+    def __init__(self, frame: ModelFrame, engine: NestedEngine, opt, conf_level: float, data: pd.DataFrame,
+                 ddf: str = "Satterthwaite"):
+        self.ddf = _check_ddf(ddf, engine.reml)
         self.frame, self.engine, self.optimization = frame, engine, opt
         self.formula = frame.spec.formula
         self.reml = engine.reml
@@ -130,11 +145,62 @@ class MultilevelResult:
     def bic(self) -> float:
         return -2 * self.loglik + np.log(self.engine.n) * self.n_parameters
 
+    # -- small-sample method ---------------------------------------------------------------
+    @cached_property
+    def kenward_roger(self) -> kr.KenwardRoger:
+        """Kenward-Roger pieces: adjusted covariance of beta and what its df need.
+
+        See :func:`.kenward_roger.kenward_roger` (R: ``pbkrtest::vcovAdj``). REML fits only.
+        """
+        _check_ddf("Kenward-Roger", self.reml)
+        return kr.kenward_roger(self.engine, self.frame.X, self.theta, self.sigma, self.beta)
+
+    def _tests(self):
+        """The contrast functions of the result's ddf method and the pieces they take."""
+        if self.ddf == "Kenward-Roger":
+            return kr, self.kenward_roger
+        return inference, self.satterthwaite
+
+    def with_ddf(self, ddf: str) -> MultilevelResult:
+        """The same fit with its fixed-effect tests by another df method (no refit).
+
+        Parameters
+        ----------
+        ddf : {"Satterthwaite", "Kenward-Roger"}
+            ``"Kenward-Roger"``: standard errors from the Kenward-Roger adjusted covariance of
+            the fixed effects and Kenward-Roger df (Kenward & Roger, 1997, as pbkrtest);
+            REML fits only.
+
+        Raises
+        ------
+        SpecificationError
+            An unknown method, or Kenward-Roger for an ML fit.
+
+        Examples
+        --------
+        R: ``summary(m, ddf = "Kenward-Roger")`` for ``m <- lmerTest::lmer(y ~ wave + (1 |
+        org/team), data = d)`` (se 0.1916016, 0.0349743; df 14.31221, 199; p 0.0843131, 1.0e-07).
+
+        >>> from lerendtransformeren.multilevel import fit
+        >>> from lerendtransformeren.synthetic import nested_example
+        >>> res = fit("y ~ wave + (1 | org/team)", nested_example())
+        >>> res.with_ddf("Kenward-Roger").fixed[["se", "df", "p"]].round(4)
+                       se        df       p
+        term
+        Intercept  0.1916   14.3122  0.0843
+        wave       0.0350  199.0000  0.0000
+        """
+        other = copy.copy(self)
+        other.ddf = _check_ddf(ddf, self.reml)
+        other.__dict__.pop("fixed", None)  # the only cached table that depends on the method
+        return other
+
     # -- tables --------------------------------------------------------------------------
     @cached_property
     def fixed(self) -> pd.DataFrame:
-        """Fixed effects with Satterthwaite df (lmerTest's ``summary(m)$coefficients``)."""
-        rows = [inference.contrast_1d(self.satterthwaite, l, self.conf_level) for l in np.eye(self.engine.p)]
+        """Fixed effects with the result's df method (lmerTest's ``summary(m, ddf = ...)$coefficients``)."""
+        module, pieces = self._tests()
+        rows = [module.contrast_1d(pieces, l, self.conf_level) for l in np.eye(self.engine.p)]
         out = pd.DataFrame(rows, index=pd.Index(self.frame.x_names, name="term"))
         return out[["estimate", "se", "df", "t", "p", "ci_low", "ci_high"]]
 
@@ -331,18 +397,24 @@ class MultilevelResult:
 
     # -- tests ---------------------------------------------------------------------------
     def contrast(self, L, names=None) -> pd.DataFrame:
-        """t-test of each row of ``L beta`` with Satterthwaite df (lmerTest's ``contest1D``).
+        """t-test of each row of ``L beta`` with the result's df method (lmerTest's ``contest1D``).
 
         ``L`` is a vector, a matrix with one column per fixed effect, or a dict
-        {term name: weight}; :meth:`ftest` tests the rows jointly.
+        {term name: weight}; :meth:`ftest` tests the rows jointly. With Kenward-Roger the
+        standard error is from the adjusted covariance (``pbkrtest::vcovAdj``).
         """
         L = self._as_matrix(L)
-        rows = [inference.contrast_1d(self.satterthwaite, l, self.conf_level) for l in L]
+        module, pieces = self._tests()
+        rows = [module.contrast_1d(pieces, l, self.conf_level) for l in L]
         return pd.DataFrame(rows, index=names)
 
     def ftest(self, L) -> dict:
-        """Joint F-test of ``L beta = 0`` with Satterthwaite df (lmerTest's ``contestMD``)."""
-        return inference.contrast_md(self.satterthwaite, self._as_matrix(L))
+        """Joint F-test of ``L beta = 0`` with the result's df method (lmerTest's ``contestMD``).
+
+        With Kenward-Roger: pbkrtest's scaled F statistic and df (``KRmodcomp``).
+        """
+        module, pieces = self._tests()
+        return module.contrast_md(pieces, self._as_matrix(L))
 
     def _as_matrix(self, L) -> np.ndarray:
         if isinstance(L, dict):
@@ -356,10 +428,11 @@ class MultilevelResult:
         return L
 
     def anova(self) -> pd.DataFrame:
-        """Type III F-tests with Satterthwaite df (``lmerTest::anova(m, type = 3)``)."""
+        """Type III F-tests with the result's df method (``lmerTest::anova(m, type = 3, ddf = ...)``)."""
         data = self._used_data()
         contrasts = inference.type3_contrasts(self.frame.x_design_info, data, self.frame.X)
-        rows = {t: inference.contrast_md(self.satterthwaite, L) for t, L in contrasts.items()}
+        module, pieces = self._tests()
+        rows = {t: module.contrast_md(pieces, L) for t, L in contrasts.items()}
         out = pd.DataFrame(rows).T
         out.index.name = "term"
         return out.astype({"F": float, "numdf": int, "dendf": float, "p": float})
@@ -377,9 +450,15 @@ class MultilevelResult:
         return cr2(self, cluster=cluster, conf_level=conf_level)
 
     def refit(self, reml: bool) -> MultilevelResult:
-        """The same model fitted by REML (``reml=True``) or ML."""
+        """The same model fitted by REML (``reml=True``) or ML.
+
+        A REML refit keeps the df method; an ML refit uses Satterthwaite's (Kenward-Roger is
+        defined for REML fits only).
+        """
         engine = NestedEngine(self.frame.y, self.frame.X, self.frame.levels, reml=reml)
-        return MultilevelResult(self.frame, engine, engine.optimize(start=self.theta), self.conf_level, self._data)
+        ddf = self.ddf if reml else "Satterthwaite"
+        return MultilevelResult(self.frame, engine, engine.optimize(start=self.theta), self.conf_level, self._data,
+                                ddf=ddf)
 
     def lrt(self, other: MultilevelResult) -> pd.DataFrame:
         """Likelihood-ratio test against a nested model (see :func:`inference.lrt`)."""
@@ -428,9 +507,10 @@ class MultilevelResult:
     def summary(self) -> str:
         """Plain-text summary in the layout of lme4's ``summary`` with lmerTest's df."""
         crit = f"REML criterion: {self.reml_criterion:.4f}" if self.reml else f"Deviance: {self.deviance:.4f}"
+        tests = ("t-tests use Satterthwaite's df" if self.ddf == "Satterthwaite" else
+                 "t-tests use Kenward-Roger's adjusted standard errors and df")
         lines = [
-            f"Linear mixed model fitted by {'REML' if self.reml else 'ML'} (nested engine); "
-            "t-tests use Satterthwaite's df",
+            f"Linear mixed model fitted by {'REML' if self.reml else 'ML'} (nested engine); {tests}",
             f"Formula: {self.formula}",
             f"{crit}   logLik: {self.loglik:.4f}   AIC: {self.aic:.4f}   BIC: {self.bic:.4f}",
             "",
@@ -457,3 +537,16 @@ class MultilevelResult:
         head = html.escape(self.summary().split("\n\n")[0]).replace("\n", "<br>")
         return (f"<div><p>{head}</p><h4>Fixed effects</h4>{self.fixed.to_html(float_format=lambda v: f'{v:.4g}')}"
                 f"<h4>Random effects</h4>{self.variance.to_html(float_format=lambda v: f'{v:.4g}', na_rep='')}</div>")
+
+
+def _check_ddf(ddf: str, reml: bool) -> str:
+    """``ddf`` if it names a method that applies to the fit; else a SpecificationError."""
+    if ddf not in DDF_METHODS:
+        raise SpecificationError(f"ddf must be one of {list(DDF_METHODS)}, got {ddf!r}.")
+    if ddf == "Kenward-Roger" and not reml:
+        raise SpecificationError(
+            "Kenward-Roger's method is defined for REML fits only; this model was fitted by ML. "
+            "Refit it with REML (fit(..., reml=True) or result.refit(reml=True)), or use "
+            "ddf='Satterthwaite'."
+        )
+    return ddf

@@ -175,3 +175,13 @@ def test_three_level_model_of_1500_rows_well_under_a_second():
     start = time.perf_counter()
     res.with_ddf("Kenward-Roger").fixed
     assert time.perf_counter() - start < 0.5
+
+
+def test_rank_deficient_f_test_uses_the_row_space():
+    res = fitted("factor")
+    L = np.zeros((3, 6))
+    L[0, 1] = L[1, 2] = L[2, 1] = L[2, 2] = 1.0  # third row = first + second
+    full, reduced = res.ftest(L), res.ftest(L[:2])
+    assert full["numdf"] == 2
+    assert full["F"] == pytest.approx(reduced["F"], rel=1e-10)
+    assert full["dendf"] == pytest.approx(reduced["dendf"], rel=1e-10)

@@ -229,8 +229,7 @@ def _full_rank(L: np.ndarray) -> np.ndarray:
     q = np.linalg.matrix_rank(L)
     if q == L.shape[0]:
         return L
-    Qm, _ = np.linalg.qr(L.T)
-    return Qm[:, :q].T
+    return np.linalg.svd(L)[2][:q]  # an orthonormal basis of the row space
 
 
 def kr_df(kr: KenwardRoger, L: np.ndarray) -> tuple[float, float]:

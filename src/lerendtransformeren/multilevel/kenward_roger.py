@@ -20,7 +20,8 @@ lmerTest reports it (``summary(m, ddf = "Kenward-Roger")``, ``anova(m, type = 3,
   ``A1 = sum_rs W_rs tr(Theta Phi P_r Phi) tr(Theta Phi P_s Phi)``,
   ``A2 = sum_rs W_rs tr(Theta Phi P_r Phi Theta Phi P_s Phi)``, and the denominator df
   ``m = 4 + (q + 2) / (q rho - 1)`` and scaling ``lambda = m (1 - A2 / q) / (m - 2)`` of
-  Kenward & Roger's approximation; ``F = lambda (L beta)' (L Phi_A L')^-1 (L beta) / q``.
+  Kenward & Roger's approximation (``rho`` from ``A1``, ``A2`` and ``q`` as in
+  pbkrtest's ``.KR_adjust``, see :func:`kr_df`); ``F = lambda (L beta)' (L Phi_A L')^-1 (L beta) / q``.
   A one-df t-test uses ``se = sqrt(l' Phi_A l)`` with the same df and no scaling
   (``pbkrtest::Lb_ddf``; lmerTest's ``contest1D``), an F-test always the scaled statistic
   (lmerTest's ``contestMD``, also for one row).
@@ -47,7 +48,7 @@ from scipy import stats
 from lerendtransformeren.exceptions import SpecificationError
 from lerendtransformeren.multilevel.engine import NestedEngine
 
-__all__ = ["KenwardRoger", "kenward_roger", "contrast_1d", "contrast_md"]
+__all__ = ["KenwardRoger", "kenward_roger", "kr_df", "contrast_1d", "contrast_md"]
 
 #: pbkrtest uses a generalised inverse of the information when an eigenvalue is below this.
 INFO_TOL = 1e-10
@@ -233,7 +234,14 @@ def _full_rank(L: np.ndarray) -> np.ndarray:
 
 
 def kr_df(kr: KenwardRoger, L: np.ndarray) -> tuple[float, float]:
-    """Denominator df and F scaling of ``L beta = 0`` (pbkrtest's ``.KR_adjust`` / ``Lb_ddf``)."""
+    """Denominator df and F scaling of ``L beta = 0`` (pbkrtest's ``.KR_adjust`` / ``Lb_ddf``).
+
+    ``L`` (q, p) of full row rank. With ``B = (A1 + 6 A2) / (2q)``, ``g = ((q + 1) A1 -
+    (q + 4) A2) / ((q + 2) A2)`` and ``c1, c2, c3 = g, q - g, q + 2 - g`` over ``3q + 2(1 -
+    g)``: ``rho = ((1 - A2/q) / (1 - c2 B))^2 (1 + c1 B) / ((1 - c3 B) q)``, ``df = 4 + (q +
+    2) / (q rho - 1)``, scaling ``df (1 - A2/q) / (df - 2)`` (1 when ``df`` is within 0.01
+    of 2).
+    """
     q = L.shape[0]
     Theta = L.T @ np.linalg.solve(L @ kr.vcov @ L.T, L)
     u = Theta @ kr.vcov @ kr.P @ kr.vcov  # (m, p, p)

@@ -39,6 +39,8 @@ cases <- list(
        py = "y ~ wave + x + (1 + wave | resp) + (1 | org)"),
   list(name = "slope_org", data = "slope", r = y ~ wave + x + (1 + wave | org) + (1 | resp),
        py = "y ~ wave + x + (1 + wave | org) + (1 | resp)"),
+  list(name = "uncorr", data = "slope", r = y ~ wave + x + (1 | resp) + (0 + wave | resp) + (1 | org),
+       py = "y ~ wave + x + (1 | resp) + (0 + wave | resp) + (1 | org)"),
   list(name = "unbal3", data = "unbal3", r = y ~ wave + orgx + (1 + wave | person) + (1 | org),
        py = "y ~ wave + orgx + (1 + wave | person) + (1 | org)"),
   list(name = "singular", data = "singular", r = y ~ x + (1 | org/team), py = "y ~ x + (1 | org/team)"),

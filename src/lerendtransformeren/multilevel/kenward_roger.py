@@ -42,7 +42,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
-import scipy.sparse
 from scipy import stats
 
 from lerendtransformeren.exceptions import SpecificationError
@@ -98,27 +97,39 @@ def _parameters(engine: NestedEngine) -> list[list[tuple[int, int]]]:
 
 
 def _block(engine: NestedEngine, rows: np.ndarray, X: np.ndarray, rel_cov: list[np.ndarray]):
-    """Cross-products of ``W = [Z, X]`` for the rows of one top unit, in sparse form.
+    """Cross-products of ``W = [Z, X]`` for the rows of one top unit.
 
     ``Z`` has one column per random column ``a`` and unit of its level (units of the
-    block only). Returns ``W'W``, the relative covariance ``D`` of the random effects
-    (``Lambda Lambda'`` per unit), and the slice of ``Z`` for every random column ``a``.
+    block only); its cross-products are sums over rows by unit (``bincount``), so neither
+    ``Z`` nor anything of the size of the rows is formed. Returns ``W'W``, the relative
+    covariance ``D`` of the random effects (``Lambda Lambda'`` per unit), and the slice
+    of ``Z`` for every random column ``a``.
     """
-    n = len(rows)
-    entries, slices, blocks, off = [], [], [], 0
+    Xk = X[rows]
+    cols, by_level, off = [], [], 0  # cols: (unit per row, z per row, number of units)
     for lev, cov in zip(engine.levels, rel_cov):
         _, unit = np.unique(lev.codes[rows], return_inverse=True)
         k = int(unit.max()) + 1
-        for blk in lev.blocks:
-            for j in range(blk.q):
-                entries.append((blk.Z[rows, j], np.arange(n), off + unit))
-                slices.append(slice(off, off + k))
-                off += k
-        blocks.append(np.kron(cov, np.eye(k)))  # columns ordered (random column, unit)
-    vals, r, c = (np.concatenate(e) for e in zip(*entries))
-    Z = scipy.sparse.csr_matrix((vals, (r, c)), shape=(n, off))
-    W = scipy.sparse.hstack([Z, scipy.sparse.csr_matrix(X[rows])]).tocsc()
-    return (W.T @ W).toarray(), scipy.linalg.block_diag(*blocks), slices
+        by_level.append((range(len(cols), len(cols) + lev.q), cov))
+        cols += [(unit, blk.Z[rows, j], k) for blk in lev.blocks for j in range(blk.q)]
+    sizes = np.array([k for *_, k in cols])
+    starts = np.r_[0, np.cumsum(sizes)]
+    sl = [slice(starts[a], starts[a + 1]) for a in range(len(cols))]
+    u, p = int(starts[-1]), Xk.shape[1]
+    S0 = np.empty((u + p, u + p))
+    for a, (ua, za, ka) in enumerate(cols):
+        zx = np.stack([np.bincount(ua, za * x, ka) for x in Xk.T], axis=1)  # Z_a'X
+        S0[sl[a], u:], S0[u:, sl[a]] = zx, zx.T
+        for b, (ub, zb, kb) in enumerate(cols[a:], start=a):
+            zz = np.bincount(ua * kb + ub, za * zb, ka * kb).reshape(ka, kb)  # Z_a'Z_b
+            S0[sl[a], sl[b]], S0[sl[b], sl[a]] = zz, zz.T
+    S0[u:, u:] = Xk.T @ Xk
+    D = np.zeros((u, u))
+    for level_cols, cov in by_level:
+        for i, a in enumerate(level_cols):
+            for j, b in enumerate(level_cols):
+                np.fill_diagonal(D[sl[a], sl[b]], cov[i, j])  # the same unit only
+    return S0, D, sl
 
 
 def kenward_roger(engine: NestedEngine, X: np.ndarray, theta: np.ndarray, sigma: float,

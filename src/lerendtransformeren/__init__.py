@@ -6,7 +6,7 @@ The public API in one place (kept small and stable):
 - the study design: :data:`GOALS`, :func:`goals_table`;
 - questionnaires: the :mod:`scales` subpackage (``scales.score``, ``scales.reliability``,
   ``scales.reliable_change``...);
-- multilevel models: :func:`fit` (exact nested REML, Satterthwaite df) and the
+- multilevel models: :func:`fit` (exact nested REML, Satterthwaite or Kenward-Roger df) and the
   :mod:`multilevel` subpackage (GEE, power planning);
 - reports: the :mod:`report` subpackage (tables with small-cell suppression, figures,
   Dutch/English text, HTML/Word/Markdown);

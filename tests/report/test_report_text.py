@@ -120,3 +120,20 @@ def test_patsy_factor_columns_read_as_words_in_sentences():
     assert term_phrase("offer:C(goal)[T.5]") == ("het ondersteuningsaanbod × goal = 5", "the support offer × goal = 5")
     assert term_phrase("wave:ses[T.laag]")[1] == "time (per wave) × ses = laag"
     assert term_phrase("np.log(contacts + 1)") == ("np.log(contacts + 1)",) * 2
+
+
+def test_methods_and_table_note_name_the_df_method_used():
+    from lerendtransformeren.report.tables import fixed_effects_table
+
+    args = dict(outcome="mastery", formula="y ~ offer + (1 | organisation)", levels=["organisation"], n_obs=120)
+    kr = methods_paragraph(**args, ddf="Kenward-Roger", lang="en")
+    assert "Kenward and Roger's (1997) adjusted standard errors and degrees of freedom" in kr
+    assert "Satterthwaite" not in kr
+    z = methods_paragraph(**args, engine="statsmodels", lang="nl")
+    assert "z-toetsen (statsmodels geeft geen vrijheidsgraden)" in z and "Satterthwaite" not in z
+    with pytest.raises(SpecificationError, match="REML"):
+        methods_paragraph(**args, estimation="ML", ddf="Kenward-Roger")
+    fixed = pd.DataFrame({"estimate": [0.2], "se": [0.1], "df": [12.3], "t": [2.0], "p": [0.07],
+                          "ci_low": [-0.02], "ci_high": [0.42]}, index=["offer"])
+    assert "df = vrijheidsgraden volgens Kenward-Roger" in fixed_effects_table(fixed, ddf="Kenward-Roger").note_nl
+    assert "df = Satterthwaite degrees of freedom" in fixed_effects_table(fixed).note_en

@@ -10,7 +10,8 @@ All functions take a fitted :class:`~lerendtransformeren.multilevel.results.Mult
 * :func:`r2`: marginal and conditional R2 of Nakagawa & Schielzeth (2013) with Johnson's
   (2014) extension to random slopes (R: ``performance::r2_nakagawa``).
 * :func:`standardized_effect`: a fixed effect divided by a standard deviation of the
-  outcome, with the Satterthwaite interval scaled alike (a multilevel Cohen's d).
+  outcome, with the interval of ``result.fixed`` (Satterthwaite or Kenward-Roger) scaled
+  alike (a multilevel Cohen's d).
 
 The variance of a level with random slopes depends on the values of the covariates, so it
 is averaged over the rows used in the fit: ``mean_i z_i' Sigma z_i`` with ``z_i`` the
@@ -330,7 +331,7 @@ def standardized_effect(
 ) -> pd.DataFrame:
     """A fixed effect in standard-deviation units (a multilevel Cohen's d) with its CI.
 
-    ``d = estimate / SD``; the interval is the Satterthwaite interval of ``result.fixed``
+    ``d = estimate / SD``; the interval is the interval of ``result.fixed`` (its df method)
     divided by the same SD.
 
     Parameters

@@ -605,6 +605,7 @@ def fixed_effects_table(
     labels: Mapping[Hashable, tuple[str, str]] | None = None,
     *,
     digits: int = 2,
+    ddf: str = "Satterthwaite",
 ) -> Table:
     """Fixed effects of a multilevel model: b, SE, df, t, p and 95% CI.
 
@@ -617,6 +618,8 @@ def fixed_effects_table(
         Labels ``(nl, en)`` of terms, added to :data:`TERM_LABELS`.
     digits : int, default 2
         Decimals of b, SE, t and the CI (df get one decimal).
+    ddf : {"Satterthwaite", "Kenward-Roger"}, default "Satterthwaite"
+        The df method of ``fixed`` (``MultilevelResult.ddf``), named in the note.
 
     Returns
     -------
@@ -628,6 +631,11 @@ def fixed_effects_table(
     See :meth:`Table.formatted`.
     """
     _require(fixed, _FIXED, "fixed-effects frame")
+    if ddf not in ("Satterthwaite", "Kenward-Roger"):
+        raise SpecificationError(f"ddf={ddf!r} must be 'Satterthwaite' or 'Kenward-Roger'.")
+    kr = ddf == "Kenward-Roger"
+    kr_nl = " (aangepast volgens Kenward-Roger)" if kr else ""
+    kr_en = " (Kenward-Roger adjusted)" if kr else ""
     frame = fixed[_FIXED].astype(float)
     frame.index = frame.index.astype(str)
     frame.index.name = "term"
@@ -644,11 +652,11 @@ def fixed_effects_table(
         title_nl="Vaste effecten van het multilevelmodel",
         title_en="Fixed effects of the multilevel model",
         note_nl=(
-            "b = ongestandaardiseerde schatting; SE = standaardfout; df = vrijheidsgraden "
-            "volgens Satterthwaite; BI = betrouwbaarheidsinterval."
+            f"b = ongestandaardiseerde schatting; SE = standaardfout{kr_nl}; df = vrijheidsgraden "
+            f"volgens {ddf}; BI = betrouwbaarheidsinterval."
         ),
         note_en=(
-            "b = unstandardised estimate; SE = standard error; df = Satterthwaite degrees "
+            f"b = unstandardised estimate; SE = standard error{kr_en}; df = {ddf} degrees "
             "of freedom; CI = confidence interval."
         ),
         stub_nl=("Predictor",),

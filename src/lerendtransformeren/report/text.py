@@ -103,6 +103,16 @@ REFERENCES: dict[str, str] = {
         "with Python. In S. van der Walt & J. Millman (Eds.), Proceedings of the 9th Python in "
         "Science Conference (pp. 92-96). https://doi.org/10.25080/Majora-92bf1922-011"
     ),
+    "halekoh2014": (
+        "Halekoh, U., & Højsgaard, S. (2014). A Kenward-Roger approximation and parametric "
+        "bootstrap methods for tests in linear mixed models - the R package pbkrtest. Journal "
+        "of Statistical Software, 59(9), 1-30. https://doi.org/10.18637/jss.v059.i09"
+    ),
+    "kenward1997": (
+        "Kenward, M. G., & Roger, J. H. (1997). Small sample inference for fixed effects from "
+        "restricted maximum likelihood. Biometrics, 53(3), 983-997. "
+        "https://doi.org/10.2307/2533558"
+    ),
     "satterthwaite1946": (
         "Satterthwaite, F. E. (1946). An approximate distribution of estimates of variance "
         "components. Biometrics Bulletin, 2(6), 110-114. https://doi.org/10.2307/3002019"
@@ -119,6 +129,32 @@ REFERENCES: dict[str, str] = {
 }
 
 _FIXED = ["estimate", "df", "t", "p", "ci_low", "ci_high"]
+
+#: How the methods paragraph names the test of the fixed effects, per df method (nl, en).
+_DF_METHODS: dict[str, tuple[str, str]] = {
+    "Satterthwaite": (
+        "De vaste effecten zijn getoetst met t-toetsen met vrijheidsgraden volgens Satterthwaite "
+        "(1946), zoals in lmerTest (Kuznetsova et al., 2017); bij een klein aantal organisaties "
+        "zijn z-toetsen te optimistisch.",
+        "Fixed effects were tested with t tests with Satterthwaite (1946) degrees of freedom, as "
+        "in lmerTest (Kuznetsova et al., 2017); with few organisations, z tests are too optimistic.",
+    ),
+    "Kenward-Roger": (
+        "De vaste effecten zijn getoetst met t- en F-toetsen met standaardfouten en "
+        "vrijheidsgraden volgens Kenward en Roger (1997), zoals in pbkrtest (Halekoh & Højsgaard, "
+        "2014) en lmerTest (Kuznetsova et al., 2017); bij een klein aantal organisaties zijn "
+        "z-toetsen te optimistisch.",
+        "Fixed effects were tested with t and F tests with Kenward and Roger's (1997) adjusted "
+        "standard errors and degrees of freedom, as in pbkrtest (Halekoh & Højsgaard, 2014) and "
+        "lmerTest (Kuznetsova et al., 2017); with few organisations, z tests are too optimistic.",
+    ),
+    "z": (
+        "De vaste effecten zijn getoetst met z-toetsen (statsmodels geeft geen vrijheidsgraden); "
+        "bij een klein aantal organisaties zijn die te optimistisch.",
+        "Fixed effects were tested with z tests (statsmodels gives no degrees of freedom); with "
+        "few organisations these are too optimistic.",
+    ),
+}
 
 # patsy's names of factor columns: C(x)[T.level] (treatment coding), C(x)[level] (full
 # coding) and x[T.level] (a string column coded without C()).
@@ -311,6 +347,7 @@ def methods_paragraph(
     n_units: Mapping[str, int] | None = None,
     estimation: str = "REML",
     engine: str = "nested",
+    ddf: str = "Satterthwaite",
     provenance: Provenance | None = None,
     lang: str = "nl",
 ) -> str:
@@ -331,7 +368,11 @@ def methods_paragraph(
         Number of units per level, shown after the number of measurements.
     estimation : {"REML", "ML"}, default "REML"
     engine : {"nested", "statsmodels"}, default "nested"
-        The package's exact nested engine, or the statsmodels MixedLM fallback.
+        The package's exact nested engine, or the statsmodels MixedLM fallback (whose
+        z tests the paragraph then names).
+    ddf : {"Satterthwaite", "Kenward-Roger"}, default "Satterthwaite"
+        The small-sample method of the t tests (``MultilevelResult.ddf``); Kenward-Roger
+        needs REML.
     provenance : Provenance, optional
         For the Python and library versions; without it no versions are named.
     lang : {"nl", "en"}, default "nl"
@@ -351,12 +392,19 @@ def methods_paragraph(
     'We analysed mastery with a linear multilevel model (mastery ~ wave + offer + (1 | organisation/team)) with random inte'
     >>> "Satterthwaite (1946)" in text and "9,584 measurements" in text
     True
+    >>> "Kenward en Roger (1997)" in methods_paragraph(outcome="beheersing", formula="y ~ offer + (1 | org)",
+    ...     levels=["organisation"], n_obs=120, ddf="Kenward-Roger")
+    True
     """
     check_lang(lang)
     if estimation not in ("REML", "ML"):
         raise SpecificationError(f"estimation={estimation!r} must be 'REML' or 'ML'.")
     if engine not in ("nested", "statsmodels"):
         raise SpecificationError(f"engine={engine!r} must be 'nested' or 'statsmodels'.")
+    if ddf not in _DF_METHODS:
+        raise SpecificationError(f"ddf={ddf!r} must be one of {sorted(_DF_METHODS)}.")
+    if ddf == "Kenward-Roger" and estimation != "REML":
+        raise SpecificationError("Kenward-Roger applies to REML fits; estimation is 'ML'.")
     nl = lang == "nl"
     what = outcome if isinstance(outcome, str) else outcome[0 if nl else 1]
     units = [_UNITS.get(lv, (lv, lv))[0 if nl else 1] for lv in levels]
@@ -394,25 +442,21 @@ def methods_paragraph(
             "with the exact nested computation of lerendtransformeren in the parametrisation "
             "of lme4 (Bates et al., 2015)"
         )
+    tests = _DF_METHODS["z" if engine == "statsmodels" else ddf][0 if nl else 1]
     python = f"Python {provenance.python}" if provenance else "Python"
     package = "lerendtransformeren" + (f" {provenance.package_version}" if provenance else "")
     if nl:
         return (
             f"We analyseerden {what} met een lineair multilevelmodel ({formula}) met random "
             f"intercepts voor {_join(units, lang)}. Het model is geschat met {how} op "
-            f"{fmt_int(n_obs, lang)} metingen{counts}, {engine_nl}. De vaste effecten zijn "
-            "getoetst met t-toetsen met vrijheidsgraden volgens "
-            "Satterthwaite (1946), zoals in lmerTest (Kuznetsova et al., 2017); bij een klein "
-            "aantal organisaties zijn z-toetsen te optimistisch. Analyses zijn uitgevoerd in "
+            f"{fmt_int(n_obs, lang)} metingen{counts}, {engine_nl}. {tests} Analyses zijn uitgevoerd in "
             f"{python} met {package}, {_join(software, lang)}."
         )
     return (
         f"We analysed {what} with a linear multilevel model ({formula}) with random "
         f"intercepts for {_join(units, lang)}. The model was estimated by {how} on "
-        f"{fmt_int(n_obs, lang)} measurements{counts}, {engine_en}. Fixed effects were "
-        "tested with t tests with Satterthwaite (1946) degrees of freedom, as in "
-        "lmerTest (Kuznetsova et al., 2017); with few organisations, z tests are too "
-        f"optimistic. Analyses were run in {python} with {package}, {_join(software, lang)}."
+        f"{fmt_int(n_obs, lang)} measurements{counts}, {engine_en}. {tests} Analyses were "
+        f"run in {python} with {package}, {_join(software, lang)}."
     )
 
 

@@ -187,6 +187,16 @@ def _wave_ticks(ax, waves) -> None:
     ax.set_xticks(list(waves), [f"T{int(w)}" for w in waves])
 
 
+def _errorbar_series(ax, i: int, x, y, low, high, label: str | None) -> None:
+    """Series ``i`` of a line chart with intervals, told apart by ink, marker, line and fill."""
+    ink = _INK[i % len(_INK)]
+    ax.errorbar(
+        x, y, yerr=[y - low, high - y], color=ink, marker=_MARKERS[i % len(_MARKERS)],
+        linestyle=_LINES[i % len(_LINES)], capsize=3, markersize=6,
+        markerfacecolor="white" if i % 2 else ink, label=label,
+    )
+
+
 def _mean_ci(values: pd.Series) -> pd.Series:
     n = values.count()
     mean = values.mean()
@@ -262,12 +272,8 @@ def plot_trajectories(
         for i, c in enumerate(conditions):
             part = cells.loc[c]
             x = part.index.to_numpy(dtype=float) + dodge[i]
-            ax.errorbar(
-                x, part["mean"], yerr=[part["mean"] - part["low"], part["high"] - part["mean"]],
-                color=_INK[i % len(_INK)], marker=_MARKERS[i % len(_MARKERS)],
-                linestyle=_LINES[i % len(_LINES)], capsize=3, markersize=6,
-                markerfacecolor="white" if i % 2 else _INK[i % len(_INK)],
-                label=_label(names[c], lang),
+            _errorbar_series(
+                ax, i, x, part["mean"], part["low"], part["high"], label=_label(names[c], lang)
             )
         _wave_ticks(ax, waves)
         ax.set_xlabel("Meetmoment" if lang == "nl" else "Wave")
@@ -827,13 +833,9 @@ def plot_power_curve(
         ax = fig.add_subplot()
         for i, g in enumerate(groups):
             part = part_of(g)
-            ax.errorbar(
-                part["value"].to_numpy(dtype=float), part["power"],
-                yerr=[part["power"] - part["ci_low"], part["ci_high"] - part["power"]],
-                color=_INK[i % len(_INK)], marker=_MARKERS[i % len(_MARKERS)],
-                linestyle=_LINES[i % len(_LINES)], capsize=3, markersize=6,
-                markerfacecolor="white" if i % 2 else _INK[i % len(_INK)],
-                label=name(g, lang) if g is not None else None,
+            _errorbar_series(
+                ax, i, part["value"].to_numpy(dtype=float), part["power"], part["ci_low"],
+                part["ci_high"], label=name(g, lang) if g is not None else None,
             )
         if target is not None:
             # Thin solid grey: no curve is drawn like it (curves are dark and patterned).

@@ -46,23 +46,6 @@ EFFECT_LABELS: dict[Hashable, tuple[str, str]] = {
     "wave": ("tijd (per meetmoment)", "time (per wave)"),
 }
 
-_BETWEEN: dict[str, tuple[str, str]] = {
-    "goal": ("tussen transformatiedoelen", "between transformation goals"),
-    "organisation": ("tussen organisaties", "between organisations"),
-    "organisation:team": ("tussen teams binnen organisaties", "between teams within organisations"),
-    "team": ("tussen teams", "between teams"),
-    "organisation:team:professional": (
-        "tussen professionals binnen teams",
-        "between professionals within teams",
-    ),
-    "professional": ("tussen professionals", "between professionals"),
-    "family": ("tussen gezinnen", "between families"),
-    "residual": (
-        "in het residu (binnen de laagste eenheid)",
-        "in the residual (within the lowest unit)",
-    ),
-}
-
 _UNITS: dict[str, tuple[str, str]] = {
     "goal": ("transformatiedoelen", "transformation goals"),
     "organisation": ("organisaties", "organisations"),
@@ -71,6 +54,15 @@ _UNITS: dict[str, tuple[str, str]] = {
     "organisation:team:professional": ("professionals binnen teams", "professionals within teams"),
     "professional": ("professionals", "professionals"),
     "family": ("gezinnen", "families"),
+}
+
+# "Between" phrases of the variance sentence: "tussen" / "between" + the units, and the residual.
+_BETWEEN: dict[str, tuple[str, str]] = {
+    **{level: (f"tussen {nl}", f"between {en}") for level, (nl, en) in _UNITS.items()},
+    "residual": (
+        "in het residu (binnen de laagste eenheid)",
+        "in the residual (within the lowest unit)",
+    ),
 }
 
 #: APA references of the methods and software cited by :func:`methods_paragraph`.

@@ -19,6 +19,7 @@ import math
 from numbers import Real
 
 from lerendtransformeren.exceptions import SpecificationError
+from lerendtransformeren.lang import LANGS, check_lang
 
 __all__ = [
     "LANGS",
@@ -32,41 +33,8 @@ __all__ = [
     "fmt_ci",
 ]
 
-#: Languages every report function speaks.
-LANGS: tuple[str, ...] = ("nl", "en")
-
 #: What a missing value looks like in a report (APA: an em dash in an empty table cell).
 MISSING = "\u2014"
-
-
-def check_lang(lang: str) -> str:
-    """Return ``lang`` if it is a supported report language, else raise.
-
-    Parameters
-    ----------
-    lang : str
-        ``"nl"`` (Dutch) or ``"en"`` (English).
-
-    Returns
-    -------
-    str
-        The language code, unchanged.
-
-    Raises
-    ------
-    SpecificationError
-        If ``lang`` is not one of :data:`LANGS`.
-
-    Examples
-    --------
-    >>> check_lang("nl")
-    'nl'
-    """
-    if lang not in LANGS:
-        raise SpecificationError(
-            f"lang={lang!r} is not a report language; use 'nl' (Dutch) or 'en' (English)."
-        )
-    return lang
 
 
 def _is_missing(x: object) -> bool:

@@ -119,3 +119,55 @@ def test_summary_and_html():
     assert "668 used, 17 left out" in text
     html = res._repr_html_()
     assert html.startswith("<div>") and "wave:offer" in html and "Satterthwaite" in html
+
+
+# -- report text (written by the report layer through lerendtransformeren.presenters) ------
+
+
+@lru_cache(maxsize=None)
+def four_levels():
+    """Organisation / team / professional / family, three waves, a three-level factor ses."""
+    rng = np.random.default_rng(4)
+    rows = []
+    for o in range(6):
+        u_o = rng.normal(0, 0.5)
+        for t in range(2):
+            u_t = rng.normal(0, 0.4)
+            for p in range(3):
+                u_p = rng.normal(0, 0.4)
+                for f in range(3):
+                    u_f = rng.normal(0, 0.7)
+                    ses = ["laag", "midden", "hoog"][(o + t + p + f) % 3]
+                    for w in range(3):
+                        y = 1 + u_o + u_t + u_p + u_f + 0.3 * w + 0.2 * (ses == "laag") + rng.normal()
+                        rows.append({"organisation": f"O{o}", "team": f"T{t}", "professional": f"P{p}",
+                                     "family": f"F{f}", "wave": w, "ses": ses, "y": y})
+    data = pd.DataFrame(rows)
+    return fit("y ~ C(wave) + C(ses, Treatment('laag')) + (1 | organisation/team/professional/family)", data)
+
+
+def test_report_names_levels_as_nouns_and_factor_references_in_both_languages():
+    res = four_levels()
+    assert ("organisation:team:professional:family", "Intercept") in res.variance.index
+    nl, en = res.report(lang="nl"), res.report(lang="en")
+    for text in (nl, en):
+        # no ':'-joined level name, no unnamed reference category
+        assert not any(":" in word for word in text.split()), text
+        assert "referen" not in text, text
+    assert "meetmoment T1 (t.o.v. T0)" in nl and "meetmoment T2 (t.o.v. T0)" in nl
+    assert "wave T1 (vs T0)" in en and "wave T2 (vs T0)" in en
+    assert "ses = hoog (t.o.v. laag)" in nl and "ses = midden (vs laag)" in en
+    assert "tussen gezinnen binnen professionals" in nl and "tussen professionals binnen teams" in nl
+    assert "between families within professionals" in en and "between organisations" in en
+
+
+def test_report_reference_follows_the_models_own_coding():
+    res, _ = nest()
+    data = pd.read_csv(REF / "nest.csv").assign(grp=lambda d: np.where(d["size"] > d["size"].median(), "b", "a"))
+    default = fit("y ~ grp + (1 | org/team/resp)", data).report(lang="en")
+    reversed_ = fit("y ~ C(grp, Treatment('b')) + (1 | org/team/resp)", data).report(lang="en")
+    assert "grp = b (vs a)" in default and "grp = a (vs b)" in reversed_
+    # numeric terms read as before, and levels with names outside the data contract as they are
+    text = res.report(lang="en")
+    assert text.startswith("The effect of time (per wave) was ")
+    assert "at level resp within team" in text and "between teams within org" in text

@@ -12,6 +12,7 @@ from lerendtransformeren.report.format import (
     check_lang,
     fmt_bounded,
     fmt_ci,
+    fmt_df,
     fmt_int,
     fmt_num,
     fmt_p,
@@ -117,3 +118,30 @@ def test_unknown_language_is_refused():
     for call in (lambda: check_lang("de"), lambda: fmt_num(1.0, 2, "fr"), lambda: fmt_p(0.5, "NL")):
         with pytest.raises(SpecificationError, match="'nl'"):
             call()
+
+
+@pytest.mark.parametrize(
+    ("df", "nl", "en"),
+    [
+        (5744.71, "5744,7", "5744.7"),  # APA: no thousands separator in df
+        (12345.0, "12345", "12345"),
+        (12.4, "12,4", "12.4"),
+        (12, "12", "12"),
+        (199.00000057, "199", "199"),  # a Satterthwaite df that is whole up to numerical noise
+        (199.04, "199,0", "199.0"),  # fractional: one decimal, rounded as fmt_num rounds
+        (0.455, "0,5", "0.5"),
+    ],
+)
+def test_fmt_df_has_no_thousands_separator_and_decimals_only_when_fractional(df, nl, en):
+    assert fmt_df(df, "nl") == nl
+    assert fmt_df(df, "en") == en
+
+
+def test_fmt_df_missing_infinite_and_forced_decimals():
+    assert fmt_df(None, "en") == MISSING and fmt_df(float("nan"), "nl") == MISSING
+    assert fmt_df(math.inf, "en") == "\u221e"
+    assert fmt_df(10, "nl", fractional=True) == "10,0"
+    assert fmt_df(10.26, "en", digits=2) == "10.26"
+    assert fmt_df(10.26, "en", fractional=False) == "10"
+    with pytest.raises(SpecificationError):
+        fmt_df(10, "de")

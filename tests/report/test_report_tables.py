@@ -121,7 +121,7 @@ def test_fixed_effects_table_keeps_the_numbers_and_formats_them():
     pd.testing.assert_frame_equal(t.frame, FIXED.rename_axis("term"))
     assert t.headers("nl") == ["Predictor", "b", "SE", "df", "t", "p", "95%-BI"]
     assert t.formatted("en").iloc[2].tolist() == ["Support offer", "0.18", "0.04", "12.4", "5.16", ".001", "[0.10, 0.26]"]
-    assert t.formatted("nl").iloc[1].tolist() == ["Meetmoment", "-0,02", "0,01", "2.900,3", "-2,09", ",037", "[-0,04; 0,00]"]
+    assert t.formatted("nl").iloc[1].tolist() == ["Meetmoment", "-0,02", "0,01", "2900,3", "-2,09", ",037", "[-0,04; 0,00]"]
     with pytest.raises(SpecificationError, match=r"\['df'\]"):
         fixed_effects_table(FIXED.drop(columns="df"))
 
@@ -188,3 +188,37 @@ def test_table_guards():
         Column("x", "x", "x", kind="ci")
     with pytest.raises(SpecificationError, match="kind"):
         Column("x", "x", "x", kind="stars")
+
+
+def test_df_columns_have_no_thousands_separator_and_one_precision_per_column():
+    from lerendtransformeren.report.tables import Column, Table, power_table
+
+    whole = FIXED.assign(df=[15.0, 5744.0, 199.00000057])
+    assert fixed_effects_table(whole).formatted("nl")["df"].tolist() == ["15", "5744", "199"]
+    mixed = FIXED.assign(df=[15.0, 5744.71, 12.4])
+    assert fixed_effects_table(mixed).formatted("en")["df"].tolist() == ["15.0", "5744.7", "12.4"]
+    frame = pd.DataFrame({"df": [12345.0, np.nan]}, index=["a", "b"])
+    table = Table(frame, (Column("df", "df", "df", kind="df"),), "t", "t")
+    assert table.formatted("nl")["df"].tolist() == ["12345", MISSING]
+    # a df column shows one decimal unless told otherwise
+    assert Column("df", "df", "df", kind="df").digits == 1 and Column("b", "b", "b").digits == 2
+    table = Table(frame.assign(df=[12345.67, 3.0]), (Column("df", "df", "df", kind="df"),), "t", "t")
+    assert table.formatted("en")["df"].tolist() == ["12345.7", "3.0"]
+    curve = pd.DataFrame({"along": "organisation", "value": [9, 15], "n_sim": 1000, "power": [0.41, 0.62],
+                          "ci_low": [0.38, 0.59], "ci_high": [0.44, 0.65], "mean_df": [1007.1, 2013.0]})
+    assert power_table(curve).formatted("nl")["Gem. df"].tolist() == ["1007,1", "2013,0"]
+
+
+def test_variance_table_names_nested_levels_by_their_innermost_unit():
+    from lerendtransformeren.lang import Label
+    from lerendtransformeren.report.tables import level_label
+
+    vc = pd.DataFrame({
+        "level": ["organisation:team:professional:family", "organisation:team:professional", "org:team", "residual"],
+        "term": ["(Intercept)"] * 3 + [""], "variance": [0.3, 0.05, 0.05, 0.6], "sd": [0.5] * 4})
+    t = variance_table(vc, labels={"org:team": ("Team", "Team")})
+    assert t.formatted("nl")["Niveau"].tolist() == [
+        "Gezin (binnen professional)", "Professional (binnen team)", "Team", "Residu"]
+    assert t.formatted("en")["Level"].tolist()[0] == "Family (within professional)"
+    assert level_label("organisation:team:youth") == Label("Jongere (binnen team)", "Young person (within team)")
+    assert level_label("school:klas") == Label("klas (binnen school)", "klas (within school)")

@@ -39,9 +39,9 @@ def test_effect_sentence_in_both_languages():
     assert effect_sentence(FIXED, "offer", lang="en") == (
         "The effect of the support offer was 0.18 (95% CI [0.11, 0.25]), t(12.4) = 5.10, p < .001."
     )
-    # p exactly .001 is reported as such, large df with thousands separators
+    # p exactly .001 is reported as such; df never get a thousands separator (APA)
     assert effect_sentence(FIXED, "wave", lang="nl", label="tijd") == (
-        "Het effect van tijd was -0,02 (95%-BI [-0,04; 0,00]), t(2.900,3) = -2,09, p = ,001."
+        "Het effect van tijd was -0,02 (95%-BI [-0,04; 0,00]), t(2900,3) = -2,09, p = ,001."
     )
 
 
@@ -137,3 +137,65 @@ def test_methods_and_table_note_name_the_df_method_used():
                           "ci_low": [-0.02], "ci_high": [0.42]}, index=["offer"])
     assert "df = vrijheidsgraden volgens Kenward-Roger" in fixed_effects_table(fixed, ddf="Kenward-Roger").note_nl
     assert "df = Satterthwaite degrees of freedom" in fixed_effects_table(fixed).note_en
+
+
+def test_test_statistics_write_df_without_thousands_separator():
+    from lerendtransformeren.report.text import f_statistic, t_statistic
+
+    assert t_statistic(2.1, 5744.71, "nl") == "t(5744,7) = 2,10"
+    assert t_statistic(2.1, 5744.71, "en") == "t(5744.7) = 2.10"
+    assert t_statistic(-1.5, 10.0, "en") == "t(10) = -1.50"
+    # Dutch separates the two df of F with a semicolon (the comma is the decimal sign)
+    assert f_statistic(3.1, 2, 5744.71, "nl") == "F(2; 5744,7) = 3,10"
+    assert f_statistic(3.1, 2, 5744.71, "en") == "F(2, 5744.7) = 3.10"
+    big = FIXED.assign(df=[14.13, 12345.0, 12.4])
+    assert "t(12345) = -2.09" in fixed_effects_text(big, lang="en")
+
+
+def test_factor_terms_name_their_reference_category():
+    import patsy
+
+    from lerendtransformeren.lang import Label
+    from lerendtransformeren.report.text import factor_references, term_phrase
+
+    d = pd.DataFrame({"wave": [0, 1, 2, 0, 1, 2], "ses": ["laag", "hoog", "midden"] * 2})
+    info = patsy.dmatrix("C(wave) + C(ses, Treatment('midden'))", d).design_info
+    refs = factor_references(info)
+    assert refs == {"C(wave)": "0", "C(ses, Treatment('midden'))": "midden"}
+    assert term_phrase("C(wave)[T.1]", refs) == Label("meetmoment T1 (t.o.v. T0)", "wave T1 (vs T0)")
+    assert term_phrase("C(ses, Treatment('midden'))[T.laag]", refs).en == "ses = laag (vs midden)"
+    assert term_phrase("offer:C(wave)[T.2]", refs).nl == "het ondersteuningsaanbod × meetmoment T2 (t.o.v. T0)"
+    # a full-rank coding has no reference
+    assert factor_references(patsy.dmatrix("0 + C(ses)", d).design_info) == {}
+    fixed = FIXED.rename(index={"wave": "C(wave)[T.2]"})
+    assert "The effect of wave T2 (vs T0) was" in fixed_effects_text(fixed, lang="en", references=refs)
+
+
+def test_nested_levels_read_as_nouns_in_the_variance_sentence_and_methods():
+    vc = pd.DataFrame({
+        "level": ["organisation:team:professional:family", "organisation:team:professional",
+                  "organisation:team", "organisation", "residual"],
+        "term": ["(Intercept)"] * 4 + [""], "variance": [0.3, 0.05, 0.05, 0.1, 0.5], "sd": [0.5] * 5})
+    nl, en = variance_sentence(vc, lang="nl"), variance_sentence(vc, lang="en")
+    assert nl == ("Van de totale variantie lag 30% tussen gezinnen binnen professionals, 5% tussen "
+                  "professionals binnen teams, 5% tussen teams binnen organisaties, 10% tussen "
+                  "organisaties en 50% in het residu (binnen de laagste eenheid).")
+    assert "30% lay between families within professionals" in en
+    text = methods_paragraph(outcome="mastery", formula="y ~ 1", n_obs=100, lang="en",
+                             levels=["organisation", "organisation:team:professional:family", "youth"])
+    assert "random intercepts for organisations, families within professionals and young people." in text
+    assert "organisation:" not in text
+
+
+def test_presenters_of_the_statistics_layer(families):
+    from lerendtransformeren.multilevel import fit_gee
+    from lerendtransformeren.presenters import present
+    from lerendtransformeren.report.text import gee_sentence
+
+    data = families.dropna(subset=["referral"]).assign(referral=lambda d: d["referral"].astype(int))
+    result = fit_gee("referral ~ offer", data, cluster="organisation")
+    assert present("gee.report", result, "offer", "en") == gee_sentence(result, "offer", "en")
+    assert result.report("offer", lang="en") == gee_sentence(result, "offer", lang="en")
+    assert result.report(lang="nl").endswith(f"{result.n['clusters']} organisaties).")
+    with pytest.raises(SpecificationError, match="'fr'"):
+        result.report(lang="fr")

@@ -139,3 +139,22 @@ def test_load_reports_yaml_syntax_and_missing_file(tmp_path):
         scales.load(_write(tmp_path, "code: [unclosed"))
     with pytest.raises(SpecificationError, match="cannot read the key file"):
         scales.load(tmp_path / "nope.yaml")
+
+
+def test_load_lives_above_instrument_and_scoring():
+    """scales.load reads a key file and scores its test vectors: it imports both modules,
+    and neither of them imports it (no instrument <-> scoring cycle)."""
+    import ast
+    import inspect
+
+    from lerendtransformeren.scales import instrument, keyfile, scoring
+
+    assert scales.load is keyfile.load and not hasattr(instrument, "load")
+    for module in (instrument, scoring):
+        imported = {
+            n.module for n in ast.walk(ast.parse(inspect.getsource(module))) if isinstance(n, ast.ImportFrom)
+        }
+        assert "lerendtransformeren.scales.keyfile" not in imported
+    assert "lerendtransformeren.scales.scoring" not in {
+        n.module for n in ast.walk(ast.parse(inspect.getsource(instrument))) if isinstance(n, ast.ImportFrom)
+    }

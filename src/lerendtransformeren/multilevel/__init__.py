@@ -19,20 +19,13 @@ equivalent: ``lmerTest::lmer``.
 
 from __future__ import annotations
 
-import warnings
-
-import pandas as pd
-import patsy
-
-from lerendtransformeren.exceptions import EngineFallbackWarning, SpecificationError
-from lerendtransformeren.multilevel.engine import NestedEngine
-from lerendtransformeren.multilevel.frame import build_frame
-from lerendtransformeren.multilevel.inference import lrt
-from lerendtransformeren.multilevel.effects import icc, null_icc, r2, standardized_effect, variance_components
-from lerendtransformeren.multilevel.gee import GEEResult, fit_gee
-from lerendtransformeren.multilevel.results import MultilevelResult, _check_ddf
-from lerendtransformeren.multilevel.robust import CR2, cr2
 from lerendtransformeren.multilevel import simulation
+from lerendtransformeren.multilevel.effects import icc, null_icc, r2, standardized_effect, variance_components
+from lerendtransformeren.multilevel.fitting import fit
+from lerendtransformeren.multilevel.gee import GEEResult, fit_gee
+from lerendtransformeren.multilevel.inference import lrt
+from lerendtransformeren.multilevel.results import MultilevelResult
+from lerendtransformeren.multilevel.robust import CR2, cr2
 
 __all__ = [
     "fit",
@@ -49,115 +42,3 @@ __all__ = [
     "CR2",
     "simulation",
 ]
-
-
-def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nested", conf_level: float = 0.95,
-        ddf: str = "Satterthwaite"):
-    """Fit a linear mixed model with nested random effects.
-
-    Parameters
-    ----------
-    formula : str
-        lme4-style formula: a patsy fixed part plus random terms, e.g.
-        ``"y ~ wave * offer + ses + (1 | organisation/team/respondent)"`` or
-        ``"y ~ wave + (1 + wave | respondent) + (1 | organisation)"``.
-    data : DataFrame
-        Long data, one row per observation. Rows with a missing value in a variable of the
-        model are left out and counted (``result.n``).
-    reml : bool
-        REML (default) or maximum likelihood (use ML to compare fixed parts by LRT).
-    engine : {"nested", "statsmodels"}
-        ``"nested"``: the exact nested engine (grouping factors must be nested).
-        ``"statsmodels"``: statsmodels MixedLM, for crossed factors; it gives z-tests only
-        and returns statsmodels' own result, with an
-        :class:`~lerendtransformeren.exceptions.EngineFallbackWarning`.
-    conf_level : float
-        Level of the confidence intervals in ``result.fixed``.
-    ddf : {"Satterthwaite", "Kenward-Roger"}
-        Small-sample method of ``result.fixed``, ``contrast``, ``ftest`` and ``anova``
-        (lmerTest's ``ddf``). ``"Kenward-Roger"``: standard errors from the Kenward-Roger
-        adjusted covariance of the fixed effects and Kenward-Roger df and F statistics
-        (Kenward & Roger, 1997, as ``pbkrtest``); REML fits only. ``result.with_ddf(...)``
-        switches an existing result without refitting.
-
-    Returns
-    -------
-    MultilevelResult
-
-    Raises
-    ------
-    SpecificationError
-        Unknown columns, crossed grouping factors (with ``engine="nested"``), a level with
-        one unit, a random slope that does not vary within units, collinear fixed effects,
-        an unknown ``ddf``, or ``ddf="Kenward-Roger"`` with ``reml=False``.
-    DataError
-        No usable rows.
-
-    Examples
-    --------
-    R: ``summary(lmerTest::lmer(y ~ wave + (1 | org/team), data = d))`` gives the same
-    estimates, standard errors and df (Intercept: -0.355418, 0.1916016, 14.3122).
-
-    >>> from lerendtransformeren.multilevel import fit
-    >>> from lerendtransformeren.synthetic import nested_example
-    >>> d = nested_example()  # 10 organisations x 4 teams x 6 waves
-    >>> res = fit("y ~ wave + (1 | org/team)", d)
-    >>> res.fixed.round(3)
-               estimate     se       df      t      p  ci_low  ci_high
-    term
-    Intercept    -0.355  0.192   14.312 -1.855  0.084  -0.766    0.055
-    wave          0.193  0.035  199.000  5.530  0.000   0.124    0.262
-    >>> res.n.loc["units: org:team", "n"]
-    np.int64(40)
-
-    Kenward-Roger instead (R: ``summary(m, ddf = "Kenward-Roger")`` gives se 0.1916016 and
-    0.0349743, df 14.31221 and 199; in this balanced design the df equal Satterthwaite's):
-
-    >>> fit("y ~ wave + (1 | org/team)", d, ddf="Kenward-Roger").fixed[["se", "df"]].round(4)
-                   se        df
-    term
-    Intercept  0.1916   14.3122
-    wave       0.0350  199.0000
-    """
-    if engine not in ("nested", "statsmodels"):
-        raise SpecificationError(f"engine must be 'nested' or 'statsmodels', got {engine!r}.")
-    _check_ddf(ddf, reml)
-    if engine == "statsmodels":
-        return _fit_statsmodels(formula, data, reml)
-    env = patsy.EvalEnvironment.capture(1)
-    frame = build_frame(formula, data, eval_env=env)
-    eng = NestedEngine(frame.y, frame.X, frame.levels, reml=reml)
-    return MultilevelResult(frame, eng, eng.optimize(), conf_level, data, ddf=ddf)
-
-
-def _fit_statsmodels(formula: str, data: pd.DataFrame, reml: bool):
-    """Random-intercept models with crossed or nested factors through MixedLM."""
-    from statsmodels.regression.mixed_linear_model import MixedLM
-
-    from lerendtransformeren.multilevel.formula import parse_formula
-
-    spec = parse_formula(formula)
-    slopes = [t for t in spec.random if t.expr.replace(" ", "") not in ("1", "1+0")]
-    if slopes:
-        raise SpecificationError(
-            "engine='statsmodels' supports random intercepts only; "
-            f"{[f'({t.expr} | {t.name})' for t in slopes]} have slopes."
-        )
-    warnings.warn(
-        "Fitted with statsmodels MixedLM (crossed factors as variance components in one "
-        "group): z-tests without degrees of freedom, slow on large data, and a variance at "
-        "the boundary can distort the fixed effects (statsmodels issue 10239). Treat the "
-        "p-values as approximate.",
-        EngineFallbackWarning,
-        stacklevel=3,
-    )
-    cols = spec.grouping_columns
-    d = data.dropna(subset=cols).copy()
-    vc = {}
-    for t in spec.random:
-        key = "__" + "_".join(t.factors)
-        d[key] = d[list(t.factors)].astype(str).agg(":".join, axis=1)
-        vc[t.name] = f"0 + C({key})"
-    d["__all"] = 1
-    model = MixedLM.from_formula(spec.fixed, d, groups="__all", re_formula="0", vc_formula=vc)
-    return model.fit(reml=reml)

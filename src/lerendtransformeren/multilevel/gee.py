@@ -98,6 +98,7 @@ from lerendtransformeren.exceptions import (
     DataWarning,
     SpecificationError,
 )
+from lerendtransformeren.presenters import present
 
 __all__ = ["GEEResult", "fit_gee"]
 
@@ -113,28 +114,12 @@ _COV_STRUCTS = ("exchangeable", "independence")
 _SMALL_SAMPLE = {"md": -1.0, "kc": -0.5, "none": 0.0}  # power of (I - P_ii) on residuals
 _DF_RULES = ("clusters", "between", "normal")
 
+# The correction as the plain-text summary names it (the report sentences are written by
+# the presentation layer: lerendtransformeren.report.text.gee_sentence).
 _CORRECTION_NAME = {
-    "md": ("Mancl-DeRouen-correctie", "Mancl-DeRouen correction"),
-    "kc": ("Kauermann-Carroll-correctie", "Kauermann-Carroll correction"),
-    "none": ("kleine-steekproefcorrectie", "small-sample correction"),
-}
-_CLUSTER_NOUN = {
-    "organisation": ("organisaties", "organisations"),
-    "team": ("teams", "teams"),
-    "professional": ("professionals", "professionals"),
-    "family": ("gezinnen", "families"),
-}
-# measure; outcome phrases: nl (neutral, higher, lower) and en (neutral, higher, lower).
-# Dutch adjectives agree with the noun: "een hogere kans" (de), "een hoger aantal" (het).
-_COUNT = ("RR", ("het aantal {}", "een hoger aantal {}", "een lager aantal {}"),
-          ("the number of {}", "a higher number of {}", "a lower number of {}"))
-_EFFECT = {
-    "binomial": ("OR", ("de kans op {}", "een hogere kans op {}", "een lagere kans op {}"),
-                 ("the odds of {}", "higher odds of {}", "lower odds of {}")),
-    "poisson": _COUNT,
-    "negativebinomial": _COUNT,
-    "gaussian": ("B", ("{}", "hogere waarden van {}", "lagere waarden van {}"),
-                 ("{}", "higher values of {}", "lower values of {}")),
+    "md": "Mancl-DeRouen correction",
+    "kc": "Kauermann-Carroll correction",
+    "none": "small-sample correction",
 }
 
 
@@ -227,7 +212,7 @@ class GEEResult:
         correction = (
             "sandwich without small-sample correction (Liang-Zeger)"
             if self.small_sample == "none"
-            else f"sandwich with {_CORRECTION_NAME[self.small_sample][1]}"
+            else f"sandwich with {_CORRECTION_NAME[self.small_sample]}"
         )
         df = self.fixed["df"].iloc[0]
         df_text = {
@@ -289,6 +274,8 @@ class GEEResult:
         Returns
         -------
         str
+            Written by the presentation layer (``present("gee.report", ...)``:
+            :func:`lerendtransformeren.report.text.gee_sentence`).
 
         Examples
         --------
@@ -300,59 +287,8 @@ class GEEResult:
         X was associated with higher odds of y (OR = 2.08, 95% CI [1.17, 3.72], t(10) = 2.82, p = .018;
         GEE with Mancl-DeRouen correction, 12 clusters).
         """
-        if lang not in ("nl", "en"):
-            raise SpecificationError(f"lang must be 'nl' or 'en', not {lang!r}.")
-        # imported here: the report layer pulls in matplotlib, which fitting does not need
-        from lerendtransformeren.report.format import fmt_ci, fmt_num, fmt_p
-
-        terms = [t for t in self.fixed.index if t != "Intercept"]
-        if term is None:
-            if not terms:
-                raise SpecificationError("The model has only an intercept; pass term='Intercept'.")
-            term = terms[0]
-        if term not in self.fixed.index:
-            raise SpecificationError(
-                f"Unknown term {term!r}; the terms are {list(self.fixed.index)}."
-            )
-        row = self.fixed.loc[term]
-        nl = lang == "nl"
-        measure, phrases_nl, phrases_en = _EFFECT[self.family]
-        neutral, higher, lower = (p.format(outcome_label or self.formula.split("~")[0].strip())
-                                  for p in (phrases_nl if nl else phrases_en))
-        subject = term_label or term
-        if row["p"] < alpha:
-            direction = higher if row["estimate"] > 0 else lower
-            opening = f"{subject} ging samen met {direction}" if nl else f"{subject} was associated with {direction}"
-        else:
-            opening = (
-                f"{subject} hing niet aantoonbaar samen met {neutral}"
-                if nl
-                else f"{subject} was not clearly associated with {neutral}"
-            )
-        exp = self.family != "gaussian"
-        est, low, high = (
-            (row["exp_estimate"], row["exp_ci_low"], row["exp_ci_high"])
-            if exp
-            else (row["estimate"], row["ci_low"], row["ci_high"])
-        )
-        level = f"{100 * self.conf_level:g}"
-        ci = f"{level}%-BI {fmt_ci(low, high, 2, lang)}" if nl else f"{level}% CI {fmt_ci(low, high, 2, lang)}"
-        stat = (
-            f"z = {fmt_num(row['t'], 2, lang)}"
-            if self.df_rule == "normal"
-            else f"t({row['df']:g}) = {fmt_num(row['t'], 2, lang)}"
-        )
-        correction_nl, correction_en = _CORRECTION_NAME[self.small_sample]
-        if self.small_sample == "none":
-            method = f"GEE zonder {correction_nl}" if nl else f"GEE without {correction_en}"
-        else:
-            method = f"GEE met {correction_nl}" if nl else f"GEE with {correction_en}"
-        noun_nl, noun_en = _CLUSTER_NOUN.get(self.cluster, ("clusters", "clusters"))
-        clusters = f"{self.n['clusters']} {noun_nl if nl else noun_en}"
-        opening = opening[0].upper() + opening[1:]
-        return (
-            f"{opening} ({measure} = {fmt_num(est, 2, lang)}, {ci}, {stat}, "
-            f"{fmt_p(row['p'], lang, prefix=True)}; {method}, {clusters})."
+        return present(
+            "gee.report", self, term, lang, term_label=term_label, outcome_label=outcome_label, alpha=alpha
         )
 
 

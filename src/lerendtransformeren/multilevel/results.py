@@ -2,9 +2,10 @@
 
 The object keeps the model frame (``frame``), the engine (``engine``, whose
 ``evaluate``/``varpar_deviance`` give the criterion anywhere), the estimates and the
-Satterthwaite pieces (``satterthwaite``); the Kenward-Roger pieces (``kenward_roger``),
-effect sizes (:mod:`.effects`) and report text (:mod:`lerendtransformeren.report.text`) are
-computed from them on request.
+Satterthwaite pieces (``satterthwaite``); the Kenward-Roger pieces (``kenward_roger``) and
+effect sizes (:mod:`.effects`) are computed from them on request. Report sentences are the
+presentation layer's (:func:`lerendtransformeren.report.text.model_report`), reached through
+:func:`lerendtransformeren.presenters.present` without importing it here.
 
 The tests of the fixed effects (``fixed``, ``contrast``, ``ftest``, ``anova``) use the
 result's ``ddf`` method: ``"Satterthwaite"`` (default) or ``"Kenward-Roger"`` (REML fits
@@ -25,10 +26,12 @@ import patsy
 from scipy import stats
 
 from lerendtransformeren.exceptions import ConvergenceWarning, SingularFitWarning, SpecificationError
-from lerendtransformeren.multilevel import effects, inference
+from lerendtransformeren.multilevel import components as effects
+from lerendtransformeren.multilevel import inference
 from lerendtransformeren.multilevel import kenward_roger as kr
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL, NestedEngine
 from lerendtransformeren.multilevel.frame import ModelFrame
+from lerendtransformeren.presenters import present
 
 __all__ = ["MultilevelResult", "DDF_METHODS"]
 
@@ -486,6 +489,10 @@ class MultilevelResult:
     def report(self, lang: str = "nl", *, labels=None) -> str:
         """APA-style sentences on the fixed effects and the variance partition.
 
+        Written by the presentation layer (``present("multilevel.report", ...)``:
+        :func:`lerendtransformeren.report.text.model_report`), which loads on first use.
+        Factor terms name their reference category; levels are named by their units.
+
         Parameters
         ----------
         lang : {"nl", "en"}
@@ -498,11 +505,9 @@ class MultilevelResult:
         >>> from lerendtransformeren.synthetic import nested_example
         >>> d = nested_example()  # 10 organisations x 4 teams x 6 waves
         >>> print(fit("y ~ wave + (1 | org/team)", d).report(lang="en"))  # doctest: +ELLIPSIS
-        The effect of time (per wave) was 0.19 (95% CI [0.12, 0.26]), t(199.0) = 5.53, p < .001. ...
+        The effect of time (per wave) was 0.19 (95% CI [0.12, 0.26]), t(199) = 5.53, p < .001. ...
         """
-        from lerendtransformeren.report.text import fixed_effects_text, variance_sentence
-
-        return f"{fixed_effects_text(self.fixed, lang=lang, labels=labels)} {variance_sentence(self.variance, lang=lang)}"
+        return present("multilevel.report", self, lang=lang, labels=labels)
 
     def summary(self) -> str:
         """Plain-text summary in the layout of lme4's ``summary`` with lmerTest's df."""

@@ -74,6 +74,7 @@ from lerendtransformeren.multilevel import inference
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL, NestedEngine
 from lerendtransformeren.multilevel.formula import parse_formula
 from lerendtransformeren.multilevel.frame import Level, RandomBlock, build_frame
+from lerendtransformeren.presenters import present
 
 __all__ = [
     "Design",
@@ -1039,20 +1040,21 @@ class PowerCurve:
         return self.table
 
     def plot(self, **kwargs):
-        """The curve with its Monte Carlo intervals; see :func:`lerendtransformeren.report.figures.plot_power_curve`."""
-        from lerendtransformeren.report.figures import plot_power_curve
+        """The curve with its Monte Carlo intervals; see :func:`lerendtransformeren.report.figures.plot_power_curve`.
 
-        return plot_power_curve(self.table, **kwargs)
+        Drawn by the presentation layer (``present("power_curve.plot", ...)``), which loads on
+        first use.
+        """
+        return present("power_curve.plot", self, **kwargs)
 
     def report(self, at: int, **kwargs) -> str:
         """Sentences on the power at design point ``at``; see :func:`lerendtransformeren.report.text.power_sentence`.
 
         ``alpha`` is the curve's; pass ``effect`` (d, or raw with ``standardized=False``),
-        ``target`` and ``lang`` as there.
+        ``target`` and ``lang`` as there. Written by the presentation layer
+        (``present("power_curve.report", ...)``).
         """
-        from lerendtransformeren.report.text import power_sentence
-
-        return power_sentence(self.table, at, alpha=self.alpha, **kwargs)
+        return present("power_curve.report", self, at, **kwargs)
 
     def __str__(self) -> str:
         head = (f"Power curve for {self.test!r} along {self.along!r} (true effect {self.effect}, "

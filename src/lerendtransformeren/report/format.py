@@ -11,6 +11,10 @@ tables do for empty cells.
 
 Rounding is to the nearest representable decimal (Python's ``format``), and a value that
 rounds to zero is written without a sign (``-0.001`` at two digits gives ``0.00``).
+
+Degrees of freedom are written by :func:`fmt_df`: never with a thousands separator (APA:
+``t(5744.7)``, not ``t(5,744.7)``), one decimal when they are fractional and none when they
+are whole.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ __all__ = [
     "fmt_pct",
     "fmt_p",
     "fmt_ci",
+    "fmt_df",
+    "is_whole_df",
 ]
 
 #: What a missing value looks like in a report (APA: an em dash in an empty table cell).
@@ -277,3 +283,62 @@ def fmt_ci(
         a = fmt_num(low, digits, lang, leading_zero=leading_zero)
         b = fmt_num(high, digits, lang, leading_zero=leading_zero)
     return f"[{a}{sep}{b}]"
+
+
+#: Relative tolerance within which degrees of freedom count as a whole number: the
+#: numerical noise of a Satterthwaite df computed from a numerical Hessian (``199.0000006``).
+DF_WHOLE_RTOL = 1e-6
+
+
+def is_whole_df(df: float | None) -> bool:
+    """Whether degrees of freedom are a whole number (within :data:`DF_WHOLE_RTOL`).
+
+    Missing and infinite df count as whole (they have no decimals to show).
+
+    Examples
+    --------
+    >>> is_whole_df(12), is_whole_df(199.0000006), is_whole_df(12.4), is_whole_df(None)
+    (True, True, False, True)
+    """
+    if _is_missing(df):
+        return True
+    df = float(df)
+    if math.isinf(df):
+        return True
+    return abs(df - round(df)) <= DF_WHOLE_RTOL * max(1.0, abs(df))
+
+
+def fmt_df(df: float | None, lang: str = "nl", digits: int = 1, *, fractional: bool | None = None) -> str:
+    """Format degrees of freedom in APA style: no thousands separator, decimals only when needed.
+
+    Parameters
+    ----------
+    df : float or None
+        Degrees of freedom; missing gives :data:`MISSING`, infinity ``∞``.
+    lang : {"nl", "en"}, default "nl"
+        Decimal comma (``"nl"``) or point (``"en"``).
+    digits : int, default 1
+        Decimals of fractional df (Satterthwaite, Kenward-Roger).
+    fractional : bool, optional
+        Whether to show ``digits`` decimals. Default: when ``df`` is not a whole number
+        (:func:`is_whole_df`); a table column passes one choice for all its cells.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> fmt_df(5744.71, "nl"), fmt_df(5744.71, "en")
+    ('5744,7', '5744.7')
+    >>> fmt_df(12, "nl"), fmt_df(199.0000006, "en"), fmt_df(14.31, "en")
+    ('12', '199', '14.3')
+    >>> fmt_df(2900, "en", fractional=True)
+    '2900.0'
+    """
+    check_lang(lang)
+    if _is_missing(df):
+        return MISSING
+    if fractional is None:
+        fractional = not is_whole_df(df)
+    return fmt_num(df, digits if fractional else 0, lang, thousands=False)

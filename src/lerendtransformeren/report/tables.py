@@ -27,21 +27,25 @@ import numpy as np
 import pandas as pd
 
 from lerendtransformeren.exceptions import DataError, SpecificationError
+from lerendtransformeren.lang import Label
 from lerendtransformeren.report.format import (
     MISSING,
     check_lang,
     fmt_bounded,
     fmt_ci,
+    fmt_df,
     fmt_int,
     fmt_num,
     fmt_p,
     fmt_pct,
+    is_whole_df,
 )
 from lerendtransformeren.report.suppress import (
     SUPPRESSED,
     assert_no_identifiers,
     suppress_small_cells,
 )
+from lerendtransformeren.report.table import _KINDS, Column, Table, _pick  # noqa: F401 (re-exported)
 
 __all__ = [
     "Column",
@@ -49,6 +53,9 @@ __all__ = [
     "TERM_LABELS",
     "LEVEL_LABELS",
     "OFFER_LABELS",
+    "UNIT_NOUNS",
+    "level_label",
+    "unit_plural",
     "sample_table",
     "descriptives_table",
     "reliability_table",
@@ -61,271 +68,93 @@ __all__ = [
 ]
 
 #: Dutch and English labels of model terms used across the package.
-TERM_LABELS: dict[str, tuple[str, str]] = {
-    "Intercept": ("Intercept", "Intercept"),
-    "(Intercept)": ("Intercept", "Intercept"),
-    "wave": ("Meetmoment", "Wave"),
-    "offer": ("Ondersteuningsaanbod", "Support offer"),
+TERM_LABELS: dict[str, Label] = {
+    "Intercept": Label("Intercept", "Intercept"),
+    "(Intercept)": Label("Intercept", "Intercept"),
+    "wave": Label("Meetmoment", "Wave"),
+    "offer": Label("Ondersteuningsaanbod", "Support offer"),
+}
+
+#: The units of the data contract (its id columns and ``wave``), singular, lower case.
+UNIT_NOUNS: dict[str, Label] = {
+    "goal": Label("transformatiedoel", "transformation goal"),
+    "organisation": Label("organisatie", "organisation"),
+    "team": Label("team", "team"),
+    "professional": Label("professional", "professional"),
+    "family": Label("gezin", "family"),
+    "youth": Label("jongere", "young person"),
+    "wave": Label("meetmoment", "wave"),
 }
 
 #: Dutch and English labels of levels of the design (and of variance components).
-LEVEL_LABELS: dict[str, tuple[str, str]] = {
-    "goal": ("Transformatiedoel", "Transformation goal"),
-    "organisation": ("Organisatie", "Organisation"),
-    "organisation:team": ("Team (binnen organisatie)", "Team (within organisation)"),
-    "team": ("Team", "Team"),
-    "organisation:team:professional": ("Professional (binnen team)", "Professional (within team)"),
-    "professional": ("Professional", "Professional"),
-    "family": ("Gezin", "Family"),
-    "residual": ("Residu", "Residual"),
+#: Other (nested) levels are named by :func:`level_label`.
+LEVEL_LABELS: dict[str, Label] = {
+    "goal": Label("Transformatiedoel", "Transformation goal"),
+    "organisation": Label("Organisatie", "Organisation"),
+    "organisation:team": Label("Team (binnen organisatie)", "Team (within organisation)"),
+    "team": Label("Team", "Team"),
+    "organisation:team:professional": Label("Professional (binnen team)", "Professional (within team)"),
+    "professional": Label("Professional", "Professional"),
+    "family": Label("Gezin", "Family"),
+    "residual": Label("Residu", "Residual"),
 }
 
 #: Labels of the two offer conditions (column ``offer``: 0 = not yet, 1 = started).
-OFFER_LABELS: dict[Hashable, tuple[str, str]] = {
-    0: ("Zonder aanbod", "Without offer"),
-    1: ("Met aanbod", "With offer"),
+OFFER_LABELS: dict[Hashable, Label] = {
+    0: Label("Zonder aanbod", "Without offer"),
+    1: Label("Met aanbod", "With offer"),
 }
 
-_PLURALS: dict[str, tuple[str, str]] = {
-    "goal": ("doelen", "goals"),
-    "organisation": ("organisaties", "organisations"),
-    "team": ("teams", "teams"),
-    "professional": ("professionals", "professionals"),
-    "family": ("gezinnen", "families"),
-    "youth": ("jongeren", "young people"),
+_PLURALS: dict[str, Label] = {
+    "goal": Label("doelen", "goals"),
+    "organisation": Label("organisaties", "organisations"),
+    "team": Label("teams", "teams"),
+    "professional": Label("professionals", "professionals"),
+    "family": Label("gezinnen", "families"),
+    "youth": Label("jongeren", "young people"),
+    "wave": Label("meetmomenten", "waves"),
 }
 
-_KINDS = ("text", "int", "num", "bounded", "pct", "p", "ci", "bounded_ci", "pct_ci")
+_WITHIN = Label(" binnen ", " within ")
 
 
-@dataclass(frozen=True)
-class Column:
-    """How one column of a :class:`Table` is shown.
+def level_label(level: str) -> Label:
+    """How a grouping level is named in a table: a noun, never a ``:``-joined name.
 
-    Parameters
-    ----------
-    source : hashable
-        Column of ``Table.frame`` holding the value (for intervals: the lower bound).
-    header_nl, header_en : str
-        Column header per language.
-    kind : {"text", "int", "num", "bounded", "pct", "p", "ci", "bounded_ci"}, default "num"
-        Format: counts with thousands separators, numbers with ``digits`` decimals,
-        statistics bounded by 1 without leading zero, percentages of a proportion, APA
-        p values, or a confidence interval ``[low, high]`` from ``source`` and
-        ``source_high`` (``bounded_ci``: without leading zeros; ``pct_ci``: of proportions,
-        as percentages).
-    digits : int, default 2
-    source_high : hashable, optional
-        Column with the upper bound; required for the interval kinds.
-    spanner_nl, spanner_en : str, default ""
-        Header spanning adjacent columns with the same spanner (APA column spanner).
+    A nested level (``"organisation:team:professional:family"``, as the engine names the
+    levels of ``(1 | organisation/team/professional/family)``) is named by its innermost
+    unit, with the unit it is nested in: "Gezin (binnen professional)". The units of the
+    data contract (:data:`UNIT_NOUNS`) are known in both languages; other names are used as
+    they are. :data:`LEVEL_LABELS` has the labels of the usual levels.
+
+    Examples
+    --------
+    >>> level_label("organisation:team:professional:family")
+    Label(nl='Gezin (binnen professional)', en='Family (within professional)')
+    >>> level_label("organisation:team") == LEVEL_LABELS["organisation:team"]
+    True
+    >>> level_label("org:team").en, level_label("school").en
+    ('Team (within org)', 'school')
     """
-
-    source: Hashable
-    header_nl: str
-    header_en: str
-    kind: str = "num"
-    digits: int = 2
-    source_high: Hashable | None = None
-    spanner_nl: str = ""
-    spanner_en: str = ""
-
-    def __post_init__(self) -> None:
-        if self.kind not in _KINDS:
-            raise SpecificationError(f"Column kind {self.kind!r} is not one of {_KINDS}.")
-        if self.kind.endswith("ci") and self.source_high is None:
-            raise SpecificationError(
-                f"Column {self.source!r} of kind {self.kind!r} needs source_high."
-            )
-
-    def header(self, lang: str) -> str:
-        """The header in ``lang``."""
-        return self.header_nl if check_lang(lang) == "nl" else self.header_en
-
-    def spanner(self, lang: str) -> str:
-        """The spanner header in ``lang`` (empty if none)."""
-        return self.spanner_nl if check_lang(lang) == "nl" else self.spanner_en
-
-    def format(self, value: object, high: object, lang: str) -> str:
-        """Format one cell (``high`` is used by the interval kinds only)."""
-        if self.kind == "text":
-            return MISSING if pd.isna(value) else str(value)
-        if self.kind == "int":
-            return fmt_int(value, lang)
-        if self.kind == "num":
-            return fmt_num(value, self.digits, lang)
-        if self.kind == "bounded":
-            return fmt_bounded(value, self.digits, lang)
-        if self.kind == "pct":
-            return fmt_pct(value, self.digits, lang)
-        if self.kind == "p":
-            return fmt_p(value, lang)
-        return fmt_ci(
-            value, high, self.digits, lang, leading_zero=self.kind == "ci", percent=self.kind == "pct_ci"
-        )
+    if level in LEVEL_LABELS:
+        return LEVEL_LABELS[level]
+    *outer, inner = str(level).split(":")
+    name = UNIT_NOUNS[inner].cap() if inner in UNIT_NOUNS else Label.same(inner)
+    if not outer:
+        return name
+    parent = UNIT_NOUNS.get(outer[-1], Label.same(outer[-1]))
+    return name + Label(" (binnen ", " (within ") + parent + ")"
 
 
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[0] if check_lang(lang) == "nl" else pair[1]
+def unit_plural(unit: str) -> Label:
+    """The plural noun of a unit of the data contract (``"family"``: gezinnen, families).
 
+    Other names are used as they are.
 
-@dataclass(frozen=True)
-class Table:
-    """An APA table: numbers, how to show them, title and note in Dutch and English.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The numbers; the index holds the row labels (the stub), one or more levels.
-    columns : tuple of Column
-        The shown columns, in order.
-    title_nl, title_en : str
-        Title (APA: above the table, in italics, after "Tabel n"/"Table n").
-    note_nl, note_en : str, default ""
-        General note under the table (abbreviations, methods).
-    stub_nl, stub_en : tuple of str, default ()
-        Headers of the index levels (empty strings if omitted).
-    labels : mapping, default {}
-        Shown labels ``(nl, en)`` of index values and text cells; others are shown as
-        ``str(value)``.
-    suppressed : pandas.DataFrame, optional
-        Boolean mask aligned with ``frame``: cells that show ``marker``. Their values in
-        ``frame`` must be NaN.
-    footnote_nl, footnote_en : str, default ""
-        Suppression footnote (see :func:`~.suppress.suppress_small_cells`).
-    marker : str, default "×"
-
-    Raises
-    ------
-    SpecificationError
-        If a column source is not in ``frame``.
-    DataError
-        If ``frame`` holds identifiers (see :func:`~.suppress.assert_no_identifiers`) or a
-        suppressed cell still holds a number.
+    >>> unit_plural("family"), unit_plural("school")
+    (Label(nl='gezinnen', en='families'), Label(nl='school', en='school'))
     """
-
-    frame: pd.DataFrame
-    columns: tuple[Column, ...]
-    title_nl: str
-    title_en: str
-    note_nl: str = ""
-    note_en: str = ""
-    stub_nl: tuple[str, ...] = ()
-    stub_en: tuple[str, ...] = ()
-    labels: Mapping[Hashable, tuple[str, str]] = field(default_factory=dict)
-    suppressed: pd.DataFrame | None = None
-    footnote_nl: str = ""
-    footnote_en: str = ""
-    marker: str = SUPPRESSED
-
-    def __post_init__(self) -> None:
-        for col in self.columns:
-            for src in (col.source, col.source_high):
-                if src is not None and src not in self.frame.columns:
-                    raise SpecificationError(
-                        f"Table column {src!r} is not in the frame; "
-                        f"frame has {list(self.frame.columns)}."
-                    )
-        assert_no_identifiers(self.frame)
-        if self.suppressed is not None:
-            leaked = self.suppressed.to_numpy() & self.frame.notna().to_numpy()
-            if leaked.any():
-                raise DataError("A suppressed table cell still holds a number; set it to NaN.")
-
-    def title(self, lang: str) -> str:
-        """The title in ``lang``."""
-        return self.title_nl if check_lang(lang) == "nl" else self.title_en
-
-    def note(self, lang: str) -> str:
-        """The note in ``lang``, followed by the suppression footnote if any."""
-        if check_lang(lang) == "nl":
-            parts = (self.note_nl, self.footnote_nl)
-        else:
-            parts = (self.note_en, self.footnote_en)
-        return " ".join(p for p in parts if p)
-
-    def _label(self, value: Hashable, lang: str) -> str:
-        if value in self.labels:
-            return _pick(self.labels[value], lang)
-        return MISSING if pd.isna(value) else str(value)
-
-    def stub_headers(self, lang: str) -> list[str]:
-        """Headers of the stub (index) columns."""
-        stub = self.stub_nl if check_lang(lang) == "nl" else self.stub_en
-        n = self.frame.index.nlevels
-        return [stub[i] if i < len(stub) else "" for i in range(n)]
-
-    def headers(self, lang: str) -> list[str]:
-        """All column headers: the stub columns, then the shown columns."""
-        return self.stub_headers(lang) + [c.header(lang) for c in self.columns]
-
-    def spanners(self, lang: str) -> list[tuple[str, int]] | None:
-        """The spanner row as (text, number of columns) runs, or None without spanners."""
-        texts = [""] * self.frame.index.nlevels + [c.spanner(lang) for c in self.columns]
-        if not any(texts):
-            return None
-        runs: list[tuple[str, int]] = []
-        for i, text in enumerate(texts):
-            if runs and text and text == runs[-1][0] and i >= self.frame.index.nlevels:
-                runs[-1] = (text, runs[-1][1] + 1)
-            else:
-                runs.append((text, 1))
-        return runs
-
-    def rows(self, lang: str) -> list[list[str]]:
-        """The body as text, row by row (stub first; repeated outer labels left blank)."""
-        check_lang(lang)
-        out: list[list[str]] = []
-        previous: tuple = ()
-        for i, key in enumerate(self.frame.index):
-            key = key if isinstance(key, tuple) else (key,)
-            stub = []
-            for level, value in enumerate(key):
-                inner = level == len(key) - 1
-                same = not inner and previous[: level + 1] == key[: level + 1]
-                stub.append("" if same else self._label(value, lang))
-            previous = key
-            cells = []
-            for col in self.columns:
-                sources = [col.source] + ([col.source_high] if col.source_high is not None else [])
-                hidden = self.suppressed is not None and any(
-                    bool(self.suppressed[src].iloc[i]) for src in sources
-                )
-                if hidden:
-                    cells.append(self.marker)
-                    continue
-                value = self.frame[col.source].iloc[i]
-                high = self.frame[col.source_high].iloc[i] if col.source_high is not None else None
-                if col.kind == "text":
-                    cells.append(self._label(value, lang))
-                else:
-                    cells.append(col.format(value, high, lang))
-            out.append(stub + cells)
-        return out
-
-    def formatted(self, lang: str) -> pd.DataFrame:
-        """The whole table as text, with spanners as the first level of a column MultiIndex.
-
-        Examples
-        --------
-        >>> t = fixed_effects_table(pd.DataFrame(
-        ...     {"estimate": [2.5, 0.18], "se": [0.1, 0.03], "df": [14.2, 12.4],
-        ...      "t": [25.0, 5.1], "p": [1e-12, 0.00021], "ci_low": [2.29, 0.11],
-        ...      "ci_high": [2.71, 0.25]}, index=["Intercept", "offer"]))
-        >>> t.formatted("nl").iloc[1].tolist()
-        ['Ondersteuningsaanbod', '0,18', '0,03', '12,4', '5,10', '< ,001', '[0,11; 0,25]']
-        """
-        headers = self.headers(lang)
-        spanners = self.spanners(lang)
-        if spanners is None:
-            columns = pd.Index(headers)
-        else:
-            tops = [text for text, span in spanners for _ in range(span)]
-            columns = pd.MultiIndex.from_arrays([tops, headers])
-        return pd.DataFrame(self.rows(lang), columns=columns)
-
-
-# --- builders ----------------------------------------------------------------------------
+    return _PLURALS.get(unit, Label.same(unit))
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -400,9 +229,9 @@ def sample_table(
     counts = pd.DataFrame({c: frame[f"n_{respondent}"] for c in frame.columns})
     sup = suppress_small_cells(frame, counts, k)
     frame = frame.mask(sup.mask)
-    plural = {lv: _PLURALS.get(lv, (lv, lv)) for lv in present}
+    plural = {lv: unit_plural(lv) for lv in present}
     columns = tuple(
-        Column(f"n_{lv}", plural[lv][0].capitalize(), plural[lv][1].capitalize(), kind="int")
+        Column(f"n_{lv}", plural[lv].nl.capitalize(), plural[lv].en.capitalize(), kind="int")
         for lv in present
     ) + (
         Column("retention", "% van T0", "% of T0", kind="pct", digits=1),
@@ -644,7 +473,7 @@ def fixed_effects_table(
         columns=(
             Column("estimate", "b", "b", digits=digits),
             Column("se", "SE", "SE", digits=digits),
-            Column("df", "df", "df", digits=1),
+            Column("df", "df", "df", kind="df"),
             Column("t", "t", "t", digits=digits),
             Column("p", "p", "p", kind="p"),
             Column("ci_low", "95%-BI", "95% CI", kind="ci", digits=digits, source_high="ci_high"),
@@ -703,7 +532,8 @@ def variance_table(
         Columns ``level, term, variance, sd``, or indexed by ``(group, term)`` as
         ``MultilevelResult.variance``; the residual has level ``"residual"``.
     labels : mapping, optional
-        Labels ``(nl, en)`` of levels, added to :data:`LEVEL_LABELS`.
+        Labels ``(nl, en)`` of levels; the others are named by :func:`level_label` (a
+        nested level by its innermost unit, never a ``:``-joined name).
     digits : int, default 3
 
     Returns
@@ -765,7 +595,10 @@ def variance_table(
         note_en=note_en,
         stub_nl=("Niveau", "Term")[: len(keys)],
         stub_en=("Level", "Term")[: len(keys)],
-        labels={**LEVEL_LABELS, **(labels or {})},
+        labels={
+            **{lv: level_label(lv) for lv in frame.index.get_level_values("level").unique()},
+            **(labels or {}),
+        },
     )
 
 
@@ -813,7 +646,7 @@ def model_comparison_table(
             Column("BIC", "BIC", "BIC", digits=1),
             Column("logLik", "Log-likelihood", "Log-likelihood", digits=1),
             Column("chi2", "\u03c7\u00b2", "\u03c7\u00b2", digits=2),
-            Column("df", "df", "df", kind="int"),
+            Column("df", "df", "df", kind="df", digits=0),
             Column("p", "p", "p", kind="p"),
         ),
         title_nl="Vergelijking van modellen",
@@ -833,18 +666,18 @@ def model_comparison_table(
 
 
 #: What a power curve varies: axis label and unit noun, each ``(nl, en)``.
-POWER_ALONG: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "organisation": (("Aantal organisaties", "Number of organisations"), ("organisaties", "organisations")),
-    "team": (("Teams per organisatie", "Teams per organisation"), ("teams per organisatie", "teams per organisation")),
-    "professional": (("Professionals per team", "Professionals per team"), ("professionals per team", "professionals per team")),
-    "family": (("Gezinnen per professional", "Families per professional"), ("gezinnen per professional", "families per professional")),
-    "waves": (("Aantal meetmomenten", "Number of waves"), ("meetmomenten", "waves")),
+POWER_ALONG: dict[str, tuple[Label, Label]] = {
+    "organisation": (Label("Aantal organisaties", "Number of organisations"), Label("organisaties", "organisations")),
+    "team": (Label("Teams per organisatie", "Teams per organisation"), Label("teams per organisatie", "teams per organisation")),
+    "professional": (Label("Professionals per team", "Professionals per team"), Label("professionals per team", "professionals per team")),
+    "family": (Label("Gezinnen per professional", "Families per professional"), Label("gezinnen per professional", "families per professional")),
+    "waves": (Label("Aantal meetmomenten", "Number of waves"), Label("meetmomenten", "waves")),
 }
 
 _POWER_COLUMNS = ("along", "value", "n_sim", "power", "ci_low", "ci_high")
 
 
-def power_curve_along(table: pd.DataFrame, extra: Sequence[str] = ()) -> tuple[tuple[str, str], tuple[str, str]]:
+def power_curve_along(table: pd.DataFrame, extra: Sequence[str] = ()) -> tuple[Label, Label]:
     """Check a power-curve table and return the axis label and unit noun of what it varies.
 
     The table is ``PowerCurve.table`` of
@@ -869,7 +702,7 @@ def power_curve_along(table: pd.DataFrame, extra: Sequence[str] = ()) -> tuple[t
             "Show each quantity on its own."
         )
     along = str(alongs[0])
-    return POWER_ALONG.get(along, ((along, along), (along, along)))
+    return POWER_ALONG.get(along, (Label.same(along), Label.same(along)))
 
 
 def power_table(
@@ -911,7 +744,7 @@ def power_table(
     optional = [
         Column("bias", "Vertekening", "Bias", digits=3),
         Column("coverage", "Dekking 95%-BI", "Coverage 95% CI", kind="pct", digits=0),
-        Column("mean_df", "Gem. df", "Mean df", digits=1),
+        Column("mean_df", "Gem. df", "Mean df", kind="df"),
     ]
     columns += [c for c in optional if c.source in frame.columns]
     return Table(

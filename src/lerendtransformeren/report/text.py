@@ -5,29 +5,47 @@ Built from the tidy DataFrames of a fitted model (see the data contracts in
 95% CI, Satterthwaite t test and p value (APA style), a sentence on how the variance is
 partitioned over the levels, and a methods paragraph that names the model, the
 estimation, the df method and the software with versions and citations.
+
+This module also holds the presenters of the statistics layer's results (see
+:mod:`lerendtransformeren.presenters`): importing it registers
+
+- ``"multilevel.report"``: :func:`model_report`, behind ``MultilevelResult.report``;
+- ``"gee.report"``: :func:`gee_sentence`, behind ``GEEResult.report``;
+- ``"power_curve.report"``: :func:`power_curve_report`, behind ``PowerCurve.report``;
+- ``"power_curve.plot"``: :func:`power_curve_plot`, behind ``PowerCurve.plot``
+  (:func:`~lerendtransformeren.report.figures.plot_power_curve`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
-
 import re
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lerendtransformeren.exceptions import SpecificationError
+from lerendtransformeren.lang import Label, cap, join_words
+from lerendtransformeren.presenters import register
 from lerendtransformeren.report.format import (
     check_lang,
     fmt_bounded,
     fmt_ci,
+    fmt_df,
     fmt_int,
     fmt_num,
     fmt_p,
     fmt_pct,
 )
 from lerendtransformeren.report.provenance import Provenance
-from lerendtransformeren.report.tables import _shares, _tidy_variance, power_curve_along
+from lerendtransformeren.report.tables import (
+    UNIT_NOUNS,
+    _shares,
+    _tidy_variance,
+    power_curve_along,
+    unit_plural,
+)
 
 __all__ = [
     "EFFECT_LABELS",
@@ -38,32 +56,76 @@ __all__ = [
     "methods_paragraph",
     "power_sentence",
     "term_phrase",
+    "t_statistic",
+    "f_statistic",
+    "factor_references",
+    "units_phrase",
+    "between_phrase",
+    "model_report",
+    "gee_sentence",
+    "power_curve_report",
+    "power_curve_plot",
 ]
 
 #: How terms are named in running text (Dutch with article, English with article).
-EFFECT_LABELS: dict[Hashable, tuple[str, str]] = {
-    "offer": ("het ondersteuningsaanbod", "the support offer"),
-    "wave": ("tijd (per meetmoment)", "time (per wave)"),
+EFFECT_LABELS: dict[Hashable, Label] = {
+    "offer": Label("het ondersteuningsaanbod", "the support offer"),
+    "wave": Label("tijd (per meetmoment)", "time (per wave)"),
 }
 
-_UNITS: dict[str, tuple[str, str]] = {
-    "goal": ("transformatiedoelen", "transformation goals"),
-    "organisation": ("organisaties", "organisations"),
-    "organisation:team": ("teams binnen organisaties", "teams within organisations"),
-    "team": ("teams", "teams"),
-    "organisation:team:professional": ("professionals binnen teams", "professionals within teams"),
-    "professional": ("professionals", "professionals"),
-    "family": ("gezinnen", "families"),
+# Units named differently in running text than in tables (tables.unit_plural).
+_UNITS: dict[str, Label] = {
+    "goal": Label("transformatiedoelen", "transformation goals"),
 }
 
-# "Between" phrases of the variance sentence: "tussen" / "between" + the units, and the residual.
-_BETWEEN: dict[str, tuple[str, str]] = {
-    **{level: (f"tussen {nl}", f"between {en}") for level, (nl, en) in _UNITS.items()},
-    "residual": (
-        "in het residu (binnen de laagste eenheid)",
-        "in the residual (within the lowest unit)",
-    ),
-}
+_RESIDUAL = Label(
+    "in het residu (binnen de laagste eenheid)",
+    "in the residual (within the lowest unit)",
+)
+
+# "Between" phrases of the variance sentence, per level; other levels: between_phrase.
+_BETWEEN: dict[str, Label] = {"residual": _RESIDUAL}
+
+
+def units_phrase(level: str) -> Label:
+    """The units of a grouping level in running text, plural: a noun, never a ``:``-joined name.
+
+    A nested level (``"organisation:team:professional:family"``, as the engine names the
+    levels of ``(1 | organisation/team/professional/family)``) is named by its innermost unit
+    and the unit it is nested in. The units of the data contract (organisation, team,
+    professional, family, youth, wave) are known in both languages; other names are used as
+    they are.
+
+    Examples
+    --------
+    >>> units_phrase("organisation:team:professional:family")
+    Label(nl='gezinnen binnen professionals', en='families within professionals')
+    >>> units_phrase("org:team").pick("en"), units_phrase("school").pick("nl")
+    ('teams within org', 'school')
+    """
+    *outer, inner = str(level).split(":")
+    noun = _UNITS.get(inner) or unit_plural(inner)
+    if not outer:
+        return noun
+    parent = _UNITS.get(outer[-1]) or unit_plural(outer[-1])
+    return noun + Label(" binnen ", " within ") + parent
+
+
+def between_phrase(level: str) -> Label:
+    """How the variance sentence names the share of a level ("tussen teams binnen organisaties").
+
+    Examples
+    --------
+    >>> between_phrase("organisation:team:professional:family").pick("nl")
+    'tussen gezinnen binnen professionals'
+    >>> between_phrase("school:class").pick("en")
+    'at level class within school'
+    """
+    if level in _BETWEEN:
+        return _BETWEEN[level]
+    inner = str(level).split(":")[-1]
+    known = inner in UNIT_NOUNS or inner in _UNITS
+    return (Label("tussen ", "between ") if known else Label("op niveau ", "at level ")) + units_phrase(level)
 
 #: APA references of the methods and software cited by :func:`methods_paragraph`.
 REFERENCES: dict[str, str] = {
@@ -123,15 +185,15 @@ REFERENCES: dict[str, str] = {
 _FIXED = ["estimate", "df", "t", "p", "ci_low", "ci_high"]
 
 #: How the methods paragraph names the test of the fixed effects, per df method (nl, en).
-_DF_METHODS: dict[str, tuple[str, str]] = {
-    "Satterthwaite": (
+_DF_METHODS: dict[str, Label] = {
+    "Satterthwaite": Label(
         "De vaste effecten zijn getoetst met t-toetsen met vrijheidsgraden volgens Satterthwaite "
         "(1946), zoals in lmerTest (Kuznetsova et al., 2017); bij een klein aantal organisaties "
         "zijn z-toetsen te optimistisch.",
         "Fixed effects were tested with t tests with Satterthwaite (1946) degrees of freedom, as "
         "in lmerTest (Kuznetsova et al., 2017); with few organisations, z tests are too optimistic.",
     ),
-    "Kenward-Roger": (
+    "Kenward-Roger": Label(
         "De vaste effecten zijn getoetst met t- en F-toetsen met standaardfouten en "
         "vrijheidsgraden volgens Kenward en Roger (1997), zoals in pbkrtest (Halekoh & Højsgaard, "
         "2014) en lmerTest (Kuznetsova et al., 2017); bij een klein aantal organisaties zijn "
@@ -140,7 +202,7 @@ _DF_METHODS: dict[str, tuple[str, str]] = {
         "standard errors and degrees of freedom, as in pbkrtest (Halekoh & Højsgaard, 2014) and "
         "lmerTest (Kuznetsova et al., 2017); with few organisations, z tests are too optimistic.",
     ),
-    "z": (
+    "z": Label(
         "De vaste effecten zijn getoetst met z-toetsen (statsmodels geeft geen vrijheidsgraden); "
         "bij een klein aantal organisaties zijn die te optimistisch.",
         "Fixed effects were tested with z tests (statsmodels gives no degrees of freedom); with "
@@ -149,24 +211,92 @@ _DF_METHODS: dict[str, tuple[str, str]] = {
 }
 
 # patsy's names of factor columns: C(x)[T.level] (treatment coding), C(x)[level] (full
-# coding) and x[T.level] (a string column coded without C()).
-_FACTOR_COLUMN = re.compile(r"^(?:C\((?P<c>[^,()]+)(?:,[^()]*(?:\([^()]*\))?[^()]*)?\)|(?P<v>[A-Za-z_][\w.]*))\[(?P<t>T\.)?(?P<level>[^\]]*)\]$")
+# coding) and x[T.level] (a string column coded without C()); ``factor`` is patsy's name of
+# the factor (the key of factor_references).
+_FACTOR_COLUMN = re.compile(
+    r"^(?P<factor>C\((?P<c>[^,()]+)(?:,[^()]*(?:\([^()]*\))?[^()]*)?\)|(?P<v>[A-Za-z_][\w.]*))"
+    r"\[(?P<t>T\.)?(?P<level>[^\]]*)\]$"
+)
+
+#: The data contract's column of measurement waves: its levels read as T0, T1, ...
+WAVE = "wave"
 
 
-def term_phrase(term: Hashable) -> tuple[str, str]:
+def factor_references(design_info: Any) -> dict[str, str]:
+    """The reference category of every treatment-coded factor of a fitted model.
+
+    Parameters
+    ----------
+    design_info : patsy.DesignInfo
+        The fixed part's design (``MultilevelResult.frame.x_design_info``).
+
+    Returns
+    -------
+    dict
+        patsy's factor name (``"C(wave)"``, ``"ses"``, ``"C(ses, Treatment('hoog'))"``) ->
+        its reference level as text: the level whose row of the contrast matrix is zero, as
+        patsy coded the model (the first level, unless ``Treatment(reference=...)`` says
+        otherwise). Factors without a reference (full-rank coding) are left out.
+
+    Examples
+    --------
+    >>> import patsy
+    >>> d = pd.DataFrame({"y": [1.0, 2, 3, 4], "ses": ["laag", "hoog", "laag", "hoog"]})
+    >>> factor_references(patsy.dmatrix("C(ses, Treatment('laag'))", d).design_info)
+    {"C(ses, Treatment('laag'))": 'laag'}
+    >>> factor_references(patsy.dmatrix("ses", d).design_info)
+    {'ses': 'hoog'}
+    """
+    refs: dict[str, str] = {}
+    for subterms in design_info.term_codings.values():
+        for sub in subterms:
+            for factor, contrast in sub.contrast_matrices.items():
+                if not all(str(s).startswith("[T.") for s in contrast.column_suffixes):
+                    continue
+                categories = design_info.factor_infos[factor].categories
+                zero = [c for c, row in zip(categories, np.asarray(contrast.matrix)) if not np.any(row)]
+                if len(zero) == 1:
+                    refs[factor.name()] = str(zero[0])
+    return refs
+
+
+def _level_text(variable: str, level: str) -> str:
+    """A factor level in words: waves as T0, T1, ... (integer codes), others as they are."""
+    if variable == WAVE:
+        try:
+            number = float(level)
+        except ValueError:
+            return level
+        if number.is_integer():
+            return f"T{int(number)}"
+    return level
+
+
+def term_phrase(term: Hashable, references: Mapping[str, str] | None = None) -> Label:
     """How a fixed-effect term (a patsy column name) reads in a sentence, ``(nl, en)``.
 
-    Known terms come from :data:`EFFECT_LABELS`; a factor level coded against its
-    reference category reads as "wave = 2 (vs. the reference category)"; the parts of an
-    interaction are joined by "×"; anything else is the name itself.
+    Known terms come from :data:`EFFECT_LABELS`; a factor level coded against a reference
+    category names that category when ``references`` has it ("ses = laag (vs hoog)"; the
+    data contract's wave column: "wave T1 (vs T0)"), and else says "vs. the reference
+    category"; the parts of an interaction are joined by "×"; anything else is the name
+    itself.
+
+    Parameters
+    ----------
+    term : hashable
+        A row of the fixed effects (a patsy column name).
+    references : mapping, optional
+        The reference level per factor, :func:`factor_references` of the fitted model.
 
     Examples
     --------
     >>> term_phrase("offer")
-    ('het ondersteuningsaanbod', 'the support offer')
-    >>> term_phrase("C(wave)[T.2]")
-    ('wave = 2 (t.o.v. de referentiecategorie)', 'wave = 2 (vs. the reference category)')
-    >>> term_phrase("offer:C(goal)[5]")[1]
+    Label(nl='het ondersteuningsaanbod', en='the support offer')
+    >>> term_phrase("C(ses)[T.laag]")
+    Label(nl='ses = laag (t.o.v. de referentiecategorie)', en='ses = laag (vs. the reference category)')
+    >>> term_phrase("C(wave)[T.2]", references={"C(wave)": "0"})
+    Label(nl='meetmoment T2 (t.o.v. T0)', en='wave T2 (vs T0)')
+    >>> term_phrase("offer:C(goal)[5]").en
     'the support offer × goal = 5'
     """
     if term in EFFECT_LABELS:
@@ -174,21 +304,59 @@ def term_phrase(term: Hashable) -> tuple[str, str]:
     name = str(term)
     parts = name.split(":")
     if len(parts) > 1 and all(p for p in parts):
-        phrases = [_part_phrase(p, contrast_note=False) for p in parts]
-        return (" × ".join(p[0] for p in phrases), " × ".join(p[1] for p in phrases))
-    return _part_phrase(name, contrast_note=True)
+        phrases = [_part_phrase(p, False, references or {}) for p in parts]
+        return Label(" × ".join(p.nl for p in phrases), " × ".join(p.en for p in phrases))
+    return _part_phrase(name, True, references or {})
 
 
-def _part_phrase(part: str, contrast_note: bool) -> tuple[str, str]:
+def _part_phrase(part: str, contrast_note: bool, references: Mapping[str, str]) -> Label:
     if part in EFFECT_LABELS:
         return EFFECT_LABELS[part]
     m = _FACTOR_COLUMN.match(part)
     if m is None:
-        return (part, part)
-    base = f"{(m['c'] or m['v']).strip()} = {m['level']}"
+        return Label.same(part)
+    variable = (m["c"] or m["v"]).strip()
+    level = _level_text(variable, m["level"])
+    if variable == WAVE:
+        base = Label(f"meetmoment {level}", f"wave {level}")
+    else:
+        base = Label.same(f"{variable} = {level}")
+    reference = references.get(m["factor"]) if m["t"] else None
+    if reference is not None:
+        ref = _level_text(variable, reference)
+        return base + Label(f" (t.o.v. {ref})", f" (vs {ref})")
     if m["t"] and contrast_note:
-        return (f"{base} (t.o.v. de referentiecategorie)", f"{base} (vs. the reference category)")
-    return (base, base)
+        return base + Label(" (t.o.v. de referentiecategorie)", " (vs. the reference category)")
+    return base
+
+
+def t_statistic(t: float, df: float, lang: str = "nl", digits: int = 2) -> str:
+    """An APA t statistic with its degrees of freedom: ``t(5744,7) = 2,10``.
+
+    The df are written by :func:`~lerendtransformeren.report.format.fmt_df` (no thousands
+    separator; one decimal when fractional).
+
+    Examples
+    --------
+    >>> t_statistic(2.1, 5744.71, "nl"), t_statistic(2.1, 5744.71, "en"), t_statistic(-1.5, 10, "en")
+    ('t(5744,7) = 2,10', 't(5744.7) = 2.10', 't(10) = -1.50')
+    """
+    return f"t({fmt_df(df, lang)}) = {fmt_num(t, digits, lang)}"
+
+
+def f_statistic(f: float, numdf: float, dendf: float, lang: str = "nl", digits: int = 2) -> str:
+    """An APA F statistic with its degrees of freedom: ``F(2; 5744,7) = 3,10`` in Dutch.
+
+    Dutch separates the two df with a semicolon (the comma is the decimal sign), English
+    with a comma; df are written by :func:`~lerendtransformeren.report.format.fmt_df`.
+
+    Examples
+    --------
+    >>> f_statistic(3.1, 2, 5744.71, "nl"), f_statistic(3.1, 2, 5744.71, "en")
+    ('F(2; 5744,7) = 3,10', 'F(2, 5744.7) = 3.10')
+    """
+    sep = "; " if check_lang(lang) == "nl" else ", "
+    return f"F({fmt_df(numdf, lang)}{sep}{fmt_df(dendf, lang)}) = {fmt_num(f, digits, lang)}"
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -200,10 +368,7 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
 
 
 def _join(items: Sequence[str], lang: str) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    last = " en " if lang == "nl" else " and "
-    return ", ".join(items[:-1]) + last + items[-1]
+    return join_words(items, lang)
 
 
 def effect_sentence(
@@ -213,6 +378,7 @@ def effect_sentence(
     lang: str = "nl",
     label: str | tuple[str, str] | None = None,
     digits: int = 2,
+    references: Mapping[str, str] | None = None,
 ) -> str:
     """One sentence reporting a fixed effect: estimate, 95% CI, t(df) and p.
 
@@ -227,7 +393,10 @@ def effect_sentence(
     label : str or (nl, en), optional
         How to name the term in text; default from :data:`EFFECT_LABELS`, else the term.
     digits : int, default 2
-        Decimals of estimate, CI and t (df get one decimal).
+        Decimals of estimate, CI and t (df: one decimal when fractional, no thousands
+        separator; see :func:`~lerendtransformeren.report.format.fmt_df`).
+    references : mapping, optional
+        Reference level per factor (:func:`factor_references`), named for factor terms.
 
     Returns
     -------
@@ -250,13 +419,11 @@ def effect_sentence(
         )
     row = fixed.loc[term]
     if label is None:
-        label = term_phrase(term)
-    name = label if isinstance(label, str) else label[0 if lang == "nl" else 1]
+        label = term_phrase(term, references)
+    name = label if isinstance(label, str) else Label.of(label).pick(lang)
     est = fmt_num(row["estimate"], digits, lang)
     ci = fmt_ci(row["ci_low"], row["ci_high"], digits, lang)
-    df = fmt_num(row["df"], 1, lang)
-    t = fmt_num(row["t"], digits, lang)
-    test = f"t({df}) = {t}, {fmt_p(row['p'], lang, prefix=True)}"
+    test = f"{t_statistic(row['t'], row['df'], lang, digits)}, {fmt_p(row['p'], lang, prefix=True)}"
     if lang == "nl":
         return f"Het effect van {name} was {est} (95%-BI {ci}), {test}."
     return f"The effect of {name} was {est} (95% CI {ci}), {test}."
@@ -268,8 +435,12 @@ def fixed_effects_text(
     lang: str = "nl",
     labels: Mapping[Hashable, str | tuple[str, str]] | None = None,
     digits: int = 2,
+    references: Mapping[str, str] | None = None,
 ) -> str:
     """One :func:`effect_sentence` per fixed effect other than the intercept.
+
+    ``references`` (:func:`factor_references` of the fitted model) names the reference
+    category of factor terms.
 
     Examples
     --------
@@ -278,12 +449,13 @@ def fixed_effects_text(
     ...     "ci_low": [2.19, -0.04, 0.11], "ci_high": [2.61, -0.0004, 0.25]},
     ...     index=["Intercept", "wave", "offer"])
     >>> print(fixed_effects_text(fixed, lang="en"))
-    The effect of time (per wave) was -0.02 (95% CI [-0.04, 0.00]), t(2,900.3) = -2.00, p = .046. The effect of the support offer was 0.18 (95% CI [0.11, 0.25]), t(12.4) = 5.10, p < .001.
+    The effect of time (per wave) was -0.02 (95% CI [-0.04, 0.00]), t(2900.3) = -2.00, p = .046. The effect of the support offer was 0.18 (95% CI [0.11, 0.25]), t(12.4) = 5.10, p < .001.
     """
     labels = labels or {}
     terms = [t for t in fixed.index if str(t) not in ("Intercept", "(Intercept)")]
     return " ".join(
-        effect_sentence(fixed, t, lang=lang, label=labels.get(t), digits=digits) for t in terms
+        effect_sentence(fixed, t, lang=lang, label=labels.get(t), digits=digits, references=references)
+        for t in terms
     )
 
 
@@ -303,7 +475,9 @@ def variance_sentence(
         intercept variances and the residual count (random slopes have no share).
     lang : {"nl", "en"}, default "nl"
     labels : mapping, optional
-        Phrases ``(nl, en)`` per level ("tussen organisaties", "between organisations").
+        Phrases ``(nl, en)`` per level ("tussen organisaties", "between organisations");
+        other levels are named by :func:`between_phrase` (nested levels by their innermost
+        unit: "tussen gezinnen binnen professionals").
 
     Examples
     --------
@@ -316,15 +490,15 @@ def variance_sentence(
     """
     check_lang(lang)
     variance = _tidy_variance(variance)
-    phrases = {**_BETWEEN, **(labels or {})}
+    phrases = dict(labels or {})
     shares = _shares(variance)
     parts = []
     for level, share in zip(variance["level"], shares):
         if pd.isna(share):
             continue
-        phrase = phrases.get(level, (f"op niveau {level}", f"at level {level}"))
+        phrase = Label.of(phrases[level]) if level in phrases else between_phrase(level)
         verb = " lay" if lang == "en" and not parts else ""
-        parts.append(f"{fmt_pct(share, 0, lang)}{verb} {phrase[0 if lang == 'nl' else 1]}")
+        parts.append(f"{fmt_pct(share, 0, lang)}{verb} {phrase.pick(lang)}")
     if lang == "nl":
         return f"Van de totale variantie lag {_join(parts, lang)}."
     return f"Of the total variance, {_join(parts, lang)}."
@@ -398,14 +572,11 @@ def methods_paragraph(
     if ddf == "Kenward-Roger" and estimation != "REML":
         raise SpecificationError("Kenward-Roger applies to REML fits; estimation is 'ML'.")
     nl = lang == "nl"
-    what = outcome if isinstance(outcome, str) else outcome[0 if nl else 1]
-    units = [_UNITS.get(lv, (lv, lv))[0 if nl else 1] for lv in levels]
+    what = outcome if isinstance(outcome, str) else Label.of(outcome).pick(lang)
+    units = [units_phrase(lv).pick(lang) for lv in levels]
     counts = ""
     if n_units:
-        counted = [
-            f"{fmt_int(n, lang)} {_UNITS.get(lv, (lv, lv))[0 if nl else 1]}"
-            for lv, n in n_units.items()
-        ]
+        counted = [f"{fmt_int(n, lang)} {units_phrase(lv).pick(lang)}" for lv, n in n_units.items()]
         counts = " in " + _join(counted, lang)
     how = {"REML": "restricted maximum likelihood (REML)", "ML": "maximum likelihood (ML)"}[estimation]
     versions = dict(provenance.libraries) if provenance else {}
@@ -434,7 +605,7 @@ def methods_paragraph(
             "with the exact nested computation of lerendtransformeren in the parametrisation "
             "of lme4 (Bates et al., 2015)"
         )
-    tests = _DF_METHODS["z" if engine == "statsmodels" else ddf][0 if nl else 1]
+    tests = _DF_METHODS["z" if engine == "statsmodels" else ddf].pick(lang)
     python = f"Python {provenance.python}" if provenance else "Python"
     package = "lerendtransformeren" + (f" {provenance.package_version}" if provenance else "")
     if nl:
@@ -501,7 +672,7 @@ def power_sentence(
             f"The design point {at!r} is not in the table; it has values {sorted(table['value'])}."
         )
     nl = lang == "nl"
-    units = unit_names[0 if nl else 1]
+    units = Label.of(unit_names).pick(lang)
     table = table.sort_values("value").reset_index(drop=True)
     row = table.loc[table["value"] == at].iloc[0]
     if effect is None:
@@ -551,3 +722,164 @@ _POWER_TEXT: dict[str, dict[str, str]] = {
         "not_reached": "None of the designs studied ({lo} to {hi} {units}) reached a power of {goal}.",
     },
 }
+
+
+# --- presenters of the statistics layer's results (lerendtransformeren.presenters) -------
+
+
+@register("multilevel.report")
+def model_report(result: Any, lang: str = "nl", *, labels: Mapping[Hashable, str | tuple[str, str]] | None = None) -> str:
+    """APA-style sentences on a fitted multilevel model: its fixed effects and variance partition.
+
+    The presenter behind ``MultilevelResult.report``: one :func:`effect_sentence` per fixed
+    effect other than the intercept (factor terms name their reference category from the
+    model's own coding, :func:`factor_references`), then :func:`variance_sentence`.
+
+    Parameters
+    ----------
+    result : MultilevelResult
+    lang : {"nl", "en"}
+    labels : mapping, optional
+        Words per term, ``{"offer": ("het aanbod", "the offer")}``.
+
+    Examples
+    --------
+    >>> from lerendtransformeren.multilevel import fit
+    >>> from lerendtransformeren.synthetic import nested_example
+    >>> d = nested_example().assign(wave=lambda f: f["wave"].clip(upper=1))
+    >>> print(model_report(fit("y ~ C(wave) + (1 | org/team)", d), lang="en"))  # doctest: +ELLIPSIS
+    The effect of wave T1 (vs T0) was ..., t(...) = ..., p ... Of the total variance, ...% lay between teams within org, ...
+    """
+    check_lang(lang)
+    references = factor_references(result.frame.x_design_info)
+    fixed = fixed_effects_text(result.fixed, lang=lang, labels=labels, references=references)
+    return f"{fixed} {variance_sentence(result.variance, lang=lang)}".strip()
+
+
+# GEE: the correction, the cluster nouns and, per family, the measure and the outcome
+# phrases (neutral, higher, lower). Dutch adjectives agree with the noun: "een hogere kans"
+# (de), "een hoger aantal" (het).
+_GEE_CORRECTION: dict[str, Label] = {
+    "md": Label("Mancl-DeRouen-correctie", "Mancl-DeRouen correction"),
+    "kc": Label("Kauermann-Carroll-correctie", "Kauermann-Carroll correction"),
+    "none": Label("kleine-steekproefcorrectie", "small-sample correction"),
+}
+_GEE_COUNT = (
+    "RR",
+    Label("het aantal {}", "the number of {}"),
+    Label("een hoger aantal {}", "a higher number of {}"),
+    Label("een lager aantal {}", "a lower number of {}"),
+)
+_GEE_EFFECT: dict[str, tuple[str, Label, Label, Label]] = {
+    "binomial": (
+        "OR",
+        Label("de kans op {}", "the odds of {}"),
+        Label("een hogere kans op {}", "higher odds of {}"),
+        Label("een lagere kans op {}", "lower odds of {}"),
+    ),
+    "poisson": _GEE_COUNT,
+    "negativebinomial": _GEE_COUNT,
+    "gaussian": (
+        "B",
+        Label("{}", "{}"),
+        Label("hogere waarden van {}", "higher values of {}"),
+        Label("lagere waarden van {}", "lower values of {}"),
+    ),
+}
+
+
+@register("gee.report")
+def gee_sentence(
+    result: Any,
+    term: str | None = None,
+    lang: str = "nl",
+    *,
+    term_label: str | None = None,
+    outcome_label: str | None = None,
+    alpha: float = 0.05,
+) -> str:
+    """One APA-style sentence on one coefficient of a GEE fit, in Dutch or English.
+
+    The presenter behind ``GEEResult.report`` (see there for the parameters). The sentence
+    describes an association when ``p < alpha`` and otherwise says that no association was
+    shown; odds ratios (binomial) and rate ratios (counts) with their interval, the t test
+    with the clusters' df (:func:`t_statistic`) or Wald z, the correction and the clusters.
+
+    Examples
+    --------
+    >>> from lerendtransformeren.multilevel.gee import _example_data, fit_gee
+    >>> result = fit_gee("y ~ x", _example_data(), cluster="org")
+    >>> print(gee_sentence(result, lang="en"))
+    X was associated with higher odds of y (OR = 2.08, 95% CI [1.17, 3.72], t(10) = 2.82, p = .018;
+    GEE with Mancl-DeRouen correction, 12 clusters).
+    """
+    check_lang(lang)
+    fixed = result.fixed
+    terms = [t for t in fixed.index if t != "Intercept"]
+    if term is None:
+        if not terms:
+            raise SpecificationError("The model has only an intercept; pass term='Intercept'.")
+        term = terms[0]
+    if term not in fixed.index:
+        raise SpecificationError(f"Unknown term {term!r}; the terms are {list(fixed.index)}.")
+    row = fixed.loc[term]
+    nl = lang == "nl"
+    measure, *phrases = _GEE_EFFECT[result.family]
+    outcome = outcome_label or result.formula.split("~")[0].strip()
+    neutral, higher, lower = (p.pick(lang).format(outcome) for p in phrases)
+    subject = term_label or term
+    if row["p"] < alpha:
+        direction = higher if row["estimate"] > 0 else lower
+        opening = f"{subject} ging samen met {direction}" if nl else f"{subject} was associated with {direction}"
+    else:
+        opening = (
+            f"{subject} hing niet aantoonbaar samen met {neutral}"
+            if nl
+            else f"{subject} was not clearly associated with {neutral}"
+        )
+    exp = result.family != "gaussian"
+    est, low, high = (
+        (row["exp_estimate"], row["exp_ci_low"], row["exp_ci_high"])
+        if exp
+        else (row["estimate"], row["ci_low"], row["ci_high"])
+    )
+    level = f"{100 * result.conf_level:g}"
+    ci = f"{level}%-BI {fmt_ci(low, high, 2, lang)}" if nl else f"{level}% CI {fmt_ci(low, high, 2, lang)}"
+    stat = (
+        f"z = {fmt_num(row['t'], 2, lang)}"
+        if result.df_rule == "normal"
+        else t_statistic(row["t"], row["df"], lang)
+    )
+    correction = _GEE_CORRECTION[result.small_sample].pick(lang)
+    if result.small_sample == "none":
+        method = f"GEE zonder {correction}" if nl else f"GEE without {correction}"
+    else:
+        method = f"GEE met {correction}" if nl else f"GEE with {correction}"
+    noun = unit_plural(result.cluster) if result.cluster in UNIT_NOUNS else Label.same("clusters")
+    clusters = f"{result.n['clusters']} {noun.pick(lang)}"
+    return (
+        f"{cap(opening)} ({measure} = {fmt_num(est, 2, lang)}, {ci}, {stat}, "
+        f"{fmt_p(row['p'], lang, prefix=True)}; {method}, {clusters})."
+    )
+
+
+@register("power_curve.report")
+def power_curve_report(curve: Any, at: int, **kwargs: Any) -> str:
+    """:func:`power_sentence` on a ``PowerCurve`` at design point ``at``, with the curve's alpha.
+
+    The presenter behind ``PowerCurve.report``; ``effect``, ``standardized``, ``target`` and
+    ``lang`` are passed on.
+    """
+    return power_sentence(curve.table, at, alpha=curve.alpha, **kwargs)
+
+
+@register("power_curve.plot")
+def power_curve_plot(curve: Any, **kwargs: Any):
+    """:func:`~lerendtransformeren.report.figures.plot_power_curve` of a ``PowerCurve``'s table.
+
+    The presenter behind ``PowerCurve.plot``; keyword arguments are passed on.
+    """
+    # matplotlib loads with the figures module, on the first figure
+    from lerendtransformeren.report.figures import plot_power_curve
+
+    return plot_power_curve(curve.table, **kwargs)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from lerendtransformeren.scales.bands import Classification, classify
 from lerendtransformeren.scales.change import ClinicalCutoffs, clinical_cutoffs, gas_tscore, reliable_change
-from lerendtransformeren.scales.instrument import Cutoff, Instrument, Score, TestVector, available, get, load
+from lerendtransformeren.scales.instrument import Cutoff, Instrument, Score, TestVector, available, get
+from lerendtransformeren.scales.keyfile import load
 from lerendtransformeren.scales.reliability import ReliabilityResult, omega_total, reliability
 from lerendtransformeren.scales.scoring import check_test_vectors, row_accounting, score
 

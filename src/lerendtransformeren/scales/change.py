@@ -10,7 +10,7 @@ from scipy import stats
 
 from lerendtransformeren.exceptions import DataError, SpecificationError
 
-__all__ = ["ClinicalCutoffs", "clinical_cutoffs", "reliable_change", "gas_tscore"]
+__all__ = ["ClinicalCutoffs", "clinical_cutoffs", "reliable_change", "reliable_change_threshold", "gas_tscore"]
 
 _DIRECTIONS = ("lower_is_better", "higher_is_better")
 
@@ -219,3 +219,26 @@ def gas_tscore(scores, weights=None, rho: float = 0.3):
     if single:
         return float(t[0])
     return pd.Series(t, index=index, name="gas_tscore") if index is not None else t
+
+
+def reliable_change_threshold(sd_pre: float, reliability: float, *, level: float = 0.95) -> float:
+    """The smallest change (in score points) that counts as reliable at ``level``.
+
+    ``z * sqrt(2) * sd_pre * sqrt(1 - reliability)`` with ``z`` the two-sided normal
+    quantile of ``level``: the boundary that :func:`reliable_change` uses to classify.
+
+    Examples
+    --------
+    >>> round(reliable_change_threshold(5, 0.8), 3)
+    6.198
+    >>> round(reliable_change_threshold(5, 0.8, level=0.90), 3)
+    5.201
+    """
+    if not 0 < reliability < 1:
+        raise SpecificationError(f"reliability must lie in (0, 1), got {reliability}.")
+    if not np.isfinite(sd_pre) or sd_pre <= 0:
+        raise SpecificationError(f"sd_pre must be a positive number, got {sd_pre}.")
+    if not 0 < level < 1:
+        raise SpecificationError(f"level must lie in (0, 1), got {level}.")
+    s_diff = np.sqrt(2.0) * sd_pre * np.sqrt(1.0 - reliability)
+    return float(stats.norm.ppf(0.5 + level / 2) * s_diff)

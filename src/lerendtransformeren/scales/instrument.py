@@ -2,7 +2,8 @@
 
 An instrument is data, not code. Each shipped definition lives in
 ``scales/definitions/<code>.yaml``; a user's own licensed key (OBVL, UBOS, ...) is a YAML
-file with the same schema, read with :func:`load`. No item wording is stored anywhere:
+file with the same schema, read with :func:`~lerendtransformeren.scales.keyfile.load`
+(``scales.load``). No item wording is stored anywhere:
 items are identifiers (``sdq_01``) in the published item order.
 
 YAML schema (fields marked * are required)::
@@ -47,7 +48,6 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -55,7 +55,7 @@ import yaml
 
 from lerendtransformeren.exceptions import SpecificationError
 
-__all__ = ["Instrument", "Score", "Cutoff", "TestVector", "available", "get", "load"]
+__all__ = ["Instrument", "Score", "Cutoff", "TestVector", "available", "get"]
 
 AGGREGATIONS = ("sum", "mean", "prorated_sum", "kiresuk_sherman")
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -512,62 +512,3 @@ def available() -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def load(path: str | Path) -> Instrument:
-    """Read a user's own key file (same YAML schema) and check its test vectors.
-
-    The returned :class:`Instrument` is not added to the shipped registry; pass it to
-    :func:`~lerendtransformeren.scales.score` directly. Its test vectors are scored on
-    loading, so a wrong reverse key or item list is caught before any data are scored.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        Path of the YAML key file.
-
-    Returns
-    -------
-    Instrument
-
-    Raises
-    ------
-    SpecificationError
-        The file is missing, malformed, or its test vectors do not reproduce.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from lerendtransformeren import scales
-    >>> key = '''
-    ... code: my_scale
-    ... name: {nl: mijn schaal, en: my scale}
-    ... construct: example
-    ... items: {prefix: my, n: 3}
-    ... response: {min: 1, max: 5}
-    ... reverse: [3]
-    ... scores: {total: {items: all, aggregation: mean, min_answered: 2}}
-    ... citation: own design
-    ... licence: own
-    ... verified: {status: true, source: own design}
-    ... goals: [1]
-    ... test_vectors: [{items: [5, 4, 1], expected: {total: 4.6666666667}}]
-    ... '''
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "my_key.yaml"
-    >>> _ = path.write_text(key)
-    >>> inst = scales.load(path)
-    >>> inst.reverse
-    ('my_03',)
-    """
-    from lerendtransformeren.scales.scoring import check_test_vectors
-
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecificationError(f"{path}: cannot read the key file ({exc}). Check the path.") from exc
-    inst = _read_yaml(text, str(path))
-    failures = check_test_vectors(inst)
-    if failures:
-        raise SpecificationError(f"{path}: field 'test_vectors': " + "; ".join(failures) + ". Fix the key or the vector.")
-    return inst

@@ -162,7 +162,9 @@ def test_english_document(parts, families_path):
 
 def test_write_document(document, tmp_path):
     written = write_document(document, tmp_path, "goal1", ("html", "docx", "md"))
-    assert sorted(p.name for p in written.values()) == ["goal1.docx", "goal1.html", "goal1.md"]
+    assert list(written) == ["html", "docx", "md"]
+    assert [p.name for p in written.values()] == ["goal1.html", "goal1.docx", "goal1.md"]
+    assert all(p.parent == tmp_path and p.exists() for p in written.values())
     assert (tmp_path / "goal1_figures" / "figure-1.png").exists()
     with pytest.raises(SpecificationError, match="pdf"):
         write_document(document, tmp_path, "goal1", ["pdf"])

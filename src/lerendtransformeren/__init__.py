@@ -10,6 +10,8 @@ The public API in one place (kept small and stable):
   :mod:`multilevel` subpackage (GEE, power planning);
 - reports: the :mod:`report` subpackage (tables with small-cell suppression, figures,
   Dutch/English text, HTML/Word/Markdown);
+- the programme as data: :mod:`study` (measures, goal plans, loading a study folder);
+- the goal reports: :mod:`goalreport` (``analyse_goal``, ``build_goal_report``, ``run_reports``);
 - the synthetic study: :mod:`synthetic` (``synthetic.generate(seed)``);
 - errors and warnings: :mod:`exceptions`.
 """
@@ -38,15 +40,15 @@ from lerendtransformeren.io import TableRead, read_codebook, read_table
 from lerendtransformeren.multilevel import MultilevelResult, fit, fit_gee
 
 if TYPE_CHECKING:
-    from lerendtransformeren import report
+    from lerendtransformeren import goalreport, report, study
 
 
 def __getattr__(name: str):
     # The report layer (matplotlib, seaborn, jinja2, python-docx) loads on first use of
     # ``lt.report``: scoring and model fitting, and every worker process of a power
     # simulation, start without it (about 2 s less per process).
-    if name == "report":
-        return importlib.import_module("lerendtransformeren.report")
+    if name in ("report", "study", "goalreport"):
+        return importlib.import_module(f"lerendtransformeren.{name}")
     raise AttributeError(f"module 'lerendtransformeren' has no attribute {name!r}")
 
 __all__ = [
@@ -55,6 +57,8 @@ __all__ = [
     "exceptions",
     "io",
     "report",
+    "study",
+    "goalreport",
     "multilevel",
     "scales",
     "synthetic",

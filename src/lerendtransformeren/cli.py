@@ -115,8 +115,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import datetime as dt
 
-    from lerendtransformeren.report.goal import DEFAULT_SEED
-    from lerendtransformeren.report.run import FORMATS, run_reports
+    from lerendtransformeren.goalreport.analyse import DEFAULT_SEED
+    from lerendtransformeren.goalreport.run import FORMATS, run_reports
 
     goal = args.goal.strip().lower()
     if goal != "all":

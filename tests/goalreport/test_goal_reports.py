@@ -13,14 +13,17 @@ import pandas as pd
 import pytest
 
 from lerendtransformeren.multilevel import fit
-from lerendtransformeren.report.goal import (
-    GOAL_PLANS,
-    build_goal_report,
-    build_overview,
-    load_study,
+from lerendtransformeren.goalreport import build_goal_report, build_overview, goal_stem, load_study, run_reports
+from lerendtransformeren.report.render import (
+    Conclusions,
+    deterministic_docx,
+    render_html,
+    render_markdown,
+    write_document,
 )
-from lerendtransformeren.report.render import Conclusions, render_html, render_markdown
-from lerendtransformeren.report.run import deterministic_docx, goal_stem, run_reports, write_report
+from lerendtransformeren.study import LERENDTRANSFORMEREN
+
+GOAL_PLANS = LERENDTRANSFORMEREN.plans
 
 DATE = "2026-11-23"
 
@@ -128,14 +131,15 @@ def test_english_report_and_overview(study):
     assert "p < .001" in html or "p = ." in html
     assert any(isinstance(b, Conclusions) for s in doc.sections for b in s.blocks)
     ov = build_overview(study, lang="en", date=DATE)
-    frame = ov.sections[0].blocks[1].frame
+    frame = ov.sections[0].blocks[2].frame
     assert list(frame.index) == [1, 2, 3, 4, 5] and frame["df"].notna().all()
 
 
 def test_same_input_same_bytes(run, study, tmp_path):
     out, _, _ = run
     doc = build_goal_report(study, 5, date=DATE)
-    again = write_report(doc, tmp_path, goal_stem(5), ("html", "docx", "md"), identifiers=study.identifiers)
+    again = list(write_document(doc, tmp_path, goal_stem(5), ("html", "docx", "md"),
+                                identifiers=study.identifiers).values())
     assert again[0].read_bytes() == (out / "goal5_ruimte_professionals.html").read_bytes()
     assert again[1].read_bytes() == (out / "goal5_ruimte_professionals.docx").read_bytes()
     assert render_markdown(doc) == render_markdown(build_goal_report(study, 5, date=DATE))

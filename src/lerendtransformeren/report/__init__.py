@@ -9,9 +9,10 @@ The building blocks of a goal report, each usable on its own in a notebook:
 - :mod:`~lerendtransformeren.report.figures`: figures with alt text, black-and-white safe;
 - :mod:`~lerendtransformeren.report.text`: result sentences and a methods paragraph;
 - :mod:`~lerendtransformeren.report.render`: a :class:`Document` to HTML, Word, Markdown;
-- :mod:`~lerendtransformeren.report.provenance`: how a report was made;
-- :mod:`~lerendtransformeren.report.goal`: the goal report and the cross-goal overview;
-- :mod:`~lerendtransformeren.report.run`: the main job, reports written to files.
+- :mod:`~lerendtransformeren.report.provenance`: how a report was made.
+
+The report layer is generic: it knows nothing of the programme Lerend Transformeren. The
+goal reports that use it live in :mod:`lerendtransformeren.goalreport`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 from lerendtransformeren.report.figures import (
     Figure,
     plot_caterpillar,
+    plot_forest,
     plot_gas,
     plot_organisation_trajectories,
     plot_power_curve,
@@ -39,6 +41,7 @@ from lerendtransformeren.report.render import (
     Conclusions,
     Document,
     Section,
+    deterministic_docx,
     render_docx,
     render_html,
     render_markdown,
@@ -61,8 +64,6 @@ from lerendtransformeren.report.tables import (
     sample_table,
     variance_table,
 )
-from lerendtransformeren.report.goal import StudyData, build_goal_report, build_overview, load_study
-from lerendtransformeren.report.run import deterministic_docx, run_reports
 from lerendtransformeren.report.text import (
     effect_sentence,
     fixed_effects_text,
@@ -99,6 +100,7 @@ __all__ = [
     "plot_reliable_change",
     "plot_gas",
     "plot_power_curve",
+    "plot_forest",
     "effect_sentence",
     "fixed_effects_text",
     "variance_sentence",
@@ -114,10 +116,5 @@ __all__ = [
     "render_markdown",
     "render_docx",
     "write_document",
-    "StudyData",
-    "load_study",
-    "build_goal_report",
-    "build_overview",
-    "run_reports",
     "deterministic_docx",
 ]

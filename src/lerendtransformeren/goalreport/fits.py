@@ -1,0 +1,284 @@
+"""The models a goal report fits: specs as values, fitted once, optionally in parallel.
+
+A spec is a frozen, hashable dataclass: :class:`LmmSpec` (a linear multilevel model),
+:class:`GeeSpec` (a GEE for a yes/no or count outcome) and :class:`ReliabilitySpec`
+(alpha and omega of an instrument at the first wave). :func:`fit_spec` computes one
+spec from the rows it needs; :class:`FitCache` keeps the results per loaded study, so a
+run over five goals fits every distinct model once; :meth:`FitCache.prefit` fits the
+missing ones in worker processes. Nothing here is a module global.
+
+Fits made in a worker come back as plain summaries (:class:`ModelSummary`), which hold
+everything the reports show of a model, computed by the statistics layer.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from lerendtransformeren import scales
+from lerendtransformeren.exceptions import LerendTransformerenError, SingularFitWarning
+from lerendtransformeren.study.data import StudyData
+
+__all__ = [
+    "N_BOOT",
+    "LmmSpec",
+    "GeeSpec",
+    "ReliabilitySpec",
+    "Spec",
+    "ModelSummary",
+    "Fitted",
+    "fit_spec",
+    "FitCache",
+]
+
+#: Bootstrap resamples of the omega intervals (500 keeps a run over five goals fast; the
+#: percentile interval moves by about .005 between seeds).
+N_BOOT = 500
+
+
+@dataclass(frozen=True)
+class LmmSpec:
+    """A linear multilevel model of one outcome.
+
+    Attributes
+    ----------
+    respondent : str
+        Whose file the rows come from (``"family"`` or ``"professional"``).
+    outcome : str
+    formula : str
+    goal : int or None
+        Only this goal's rows (None: every goal).
+    anova : bool
+        Also compute type III F tests (moderation models).
+    """
+
+    respondent: str
+    outcome: str
+    formula: str
+    goal: int | None = None
+    anova: bool = False
+
+
+@dataclass(frozen=True)
+class GeeSpec:
+    """A GEE of a yes/no or count outcome with organisations as clusters (Mancl-DeRouen)."""
+
+    respondent: str
+    outcome: str
+    formula: str
+    family: str
+
+
+@dataclass(frozen=True)
+class ReliabilitySpec:
+    """Alpha and omega (bootstrap CI) of an instrument at one goal's first wave."""
+
+    respondent: str
+    instrument: str
+    goal: int
+    seed: int
+
+
+Spec = LmmSpec | GeeSpec | ReliabilitySpec
+
+
+@dataclass
+class ModelSummary:
+    """What the reports use of a fitted multilevel model; plain frames, so that fits made
+    in a worker process can be sent back.
+
+    Attributes
+    ----------
+    formula : str
+    fixed, variance : pandas.DataFrame
+        ``result.fixed`` and ``result.variance``, unchanged.
+    contrasts : dict
+        Goal -> ``result.contrast(...)`` of the goal's offer term (key None: the plain
+        ``offer`` term of a one-goal model); the offer effect with Satterthwaite df.
+    standardised : dict
+        Goal -> one row of :func:`multilevel.standardized_effect` (total SD) of that term.
+    organisations : pandas.DataFrame or None
+        Conditional modes of the organisations with 95% intervals
+        (:meth:`MultilevelResult.ranef_intervals` or the same from ``ranef(condsd=True)``).
+    levels : list of (name, units)
+        Grouping levels, top down.
+    n_obs : int
+        Rows used.
+    ddf : str
+        The df method of the t tests.
+    anova : pandas.DataFrame or None
+        ``result.anova()`` (type III F tests), for moderation models.
+    """
+
+    formula: str
+    fixed: pd.DataFrame
+    variance: pd.DataFrame
+    contrasts: dict
+    standardised: dict
+    organisations: pd.DataFrame | None
+    levels: list
+    n_obs: int
+    ddf: str = "Satterthwaite"
+    anova: pd.DataFrame | None = None
+
+    def offer_term(self, goal: int) -> str | None:
+        """The fixed-effect name of the goal's offer effect."""
+        c = self.contrast(goal)
+        return None if c is None else str(c.index[0])
+
+    def contrast(self, goal: int) -> pd.DataFrame | None:
+        """The goal's offer effect (estimate, se, df, t, p, ci_low, ci_high)."""
+        return self.contrasts.get(goal, self.contrasts.get(None))
+
+    def slope_variance(self, level: str = "organisation", term: str = "offer") -> float | None:
+        """The variance of a random slope, or None when the model has none."""
+        key = (level, term)
+        return float(self.variance.loc[key, "variance"]) if key in self.variance.index else None
+
+
+@dataclass
+class Fitted:
+    """A spec's result (None when it could not be computed), and what happened on the way."""
+
+    result: object | None
+    singular: bool = False
+    error: str = ""
+
+
+_OFFER_PREFIX, _OFFER_SUFFIX = "C(goal)[", "]:offer"
+
+
+def _offer_terms(names: Iterable[str]) -> dict:
+    terms = {}
+    for name in names:
+        if name.startswith(_OFFER_PREFIX) and name.endswith(_OFFER_SUFFIX):
+            terms[int(name[len(_OFFER_PREFIX):-len(_OFFER_SUFFIX)])] = name
+    if "offer" in names:
+        terms[None] = "offer"
+    return terms
+
+
+def _organisation_intervals(res) -> pd.DataFrame | None:
+    try:
+        modes = res.ranef("organisation", condsd=True)
+    except (LerendTransformerenError, KeyError):
+        return None
+    from scipy import stats
+
+    z = stats.norm.ppf(0.975)
+    return pd.DataFrame({
+        "estimate": modes["Intercept"],
+        "ci_low": modes["Intercept"] - z * modes["sd Intercept"],
+        "ci_high": modes["Intercept"] + z * modes["sd Intercept"],
+    })
+
+
+def summarise(res, want_anova: bool = False) -> ModelSummary:
+    """A :class:`ModelSummary` of a fitted :class:`~lerendtransformeren.multilevel.MultilevelResult`."""
+    from lerendtransformeren.multilevel import standardized_effect
+
+    terms = _offer_terms(list(res.frame.x_names))
+    contrasts = {g: res.contrast({t: 1.0}, names=[t]) for g, t in terms.items()}
+    standardised = {g: standardized_effect(res, t).iloc[0] for g, t in terms.items()}
+    return ModelSummary(
+        formula=res.formula,
+        fixed=res.fixed.copy(),
+        variance=res.variance.copy(),
+        contrasts=contrasts,
+        standardised=standardised,
+        organisations=_organisation_intervals(res),
+        levels=[(lev.name, int(lev.n_units)) for lev in reversed(res.frame.levels)],
+        n_obs=int(res.engine.n),
+        ddf=getattr(res, "ddf", "Satterthwaite"),
+        anova=res.anova() if want_anova else None,
+    )
+
+
+def rows_for(study: StudyData, spec: Spec) -> pd.DataFrame:
+    """The rows (and only the columns) a spec needs: what a worker process is sent."""
+    data = study.frame(spec.respondent)
+    if isinstance(spec, ReliabilitySpec):
+        items = list(scales.get(spec.instrument).items)
+        base = data.loc[(data["goal"] == spec.goal) & (data["wave"] == data["wave"].min())]
+        return base[[c for c in items if c in base.columns]]
+    if isinstance(spec, LmmSpec) and spec.goal is not None:
+        data = data.loc[data["goal"] == spec.goal]
+    used = set(re.findall(r"[A-Za-z_]\w*", spec.formula)) | {"organisation"}
+    return data.loc[data[spec.outcome].notna(), [c for c in data.columns if c in used]]
+
+
+def fit_spec(spec: Spec, data: pd.DataFrame) -> Fitted:
+    """Fit one spec on its rows (see :func:`rows_for`); errors become ``Fitted.error``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if isinstance(spec, LmmSpec):
+                from lerendtransformeren.multilevel import fit
+
+                result = summarise(fit(spec.formula, data), spec.anova)
+            elif isinstance(spec, GeeSpec):
+                from lerendtransformeren.multilevel.gee import fit_gee
+
+                result = fit_gee(spec.formula, data, cluster="organisation", family=spec.family,
+                                 small_sample="md", df="between")
+            else:
+                result = scales.reliability(data, spec.instrument, seed=spec.seed, n_boot=N_BOOT)
+            error = ""
+        except (LerendTransformerenError, np.linalg.LinAlgError, ValueError, KeyError) as exc:
+            result, error = None, type(exc).__name__
+    singular = any(issubclass(w.category, SingularFitWarning) for w in caught)
+    return Fitted(result, singular, error)
+
+
+def _fit_task(task: tuple[Spec, pd.DataFrame]) -> tuple[Spec, Fitted]:
+    spec, data = task
+    return spec, fit_spec(spec, data)
+
+
+@dataclass
+class FitCache:
+    """Fitted specs of one loaded study (kept in ``study.cache`` so reports share them)."""
+
+    study: StudyData
+    results: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, study: StudyData) -> FitCache:
+        """The study's cache (made on first use)."""
+        if "fits" not in study.cache:
+            study.cache["fits"] = cls(study)
+        return study.cache["fits"]
+
+    def get(self, spec: Spec) -> Fitted:
+        """The fitted spec (fitted now if it was not yet)."""
+        if spec not in self.results:
+            self.results[spec] = fit_spec(spec, rows_for(self.study, spec))
+        return self.results[spec]
+
+    def prefit(self, specs: Iterable[Spec], jobs: int = 2) -> int:
+        """Fit every spec not yet cached, in ``jobs`` worker processes; return how many.
+
+        Results are the same as fitting one by one (each fit is deterministic). Each
+        worker is sent only the rows and columns its spec needs. With ``jobs=1`` (or
+        where fork is not available) the fits run in this process.
+        """
+        todo = [s for s in dict.fromkeys(specs) if s not in self.results]
+        if not todo:
+            return 0
+        import multiprocessing as mp
+
+        if jobs <= 1 or len(todo) == 1 or "fork" not in mp.get_all_start_methods():
+            for spec in todo:
+                self.get(spec)
+            return len(todo)
+        tasks = [(spec, rows_for(self.study, spec)) for spec in todo]
+        with mp.get_context("fork").Pool(min(jobs, len(todo))) as pool:
+            for spec, fitted in pool.imap_unordered(_fit_task, tasks):
+                self.results[spec] = fitted
+        return len(todo)

@@ -171,3 +171,18 @@ def test_report_reference_follows_the_models_own_coding():
     text = res.report(lang="en")
     assert text.startswith("The effect of time (per wave) was ")
     assert "at level resp within team" in text and "between teams within org" in text
+
+
+def test_ranef_intervals_are_modes_plus_minus_z_conditional_sd():
+    from lerendtransformeren.synthetic import nested_example
+
+    m = fit("y ~ wave + (1 | org/team)", nested_example())
+    modes = m.ranef("org", condsd=True)
+    got = m.ranef_intervals("org", conf_level=0.90)
+    z = stats.norm.ppf(0.95)
+    assert list(got.index) == list(modes.index)
+    np.testing.assert_allclose(got["estimate"], modes["Intercept"])
+    np.testing.assert_allclose(got["ci_high"] - got["estimate"], z * modes["sd Intercept"])
+    np.testing.assert_allclose(got["estimate"] - got["ci_low"], z * modes["sd Intercept"])
+    with pytest.raises(SpecificationError, match="Unknown term"):
+        m.ranef_intervals("org", term="wave")

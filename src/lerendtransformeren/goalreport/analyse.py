@@ -36,7 +36,6 @@ from lerendtransformeren.exceptions import SpecificationError
 from lerendtransformeren.scales.change import reliable_change_threshold
 from lerendtransformeren.goalreport.fits import (
     FitCache,
-    Fitted,
     GeeSpec,
     LmmSpec,
     ModelSummary,
@@ -115,19 +114,17 @@ def gee_spec(study: StudyData, m: Measure) -> GeeSpec:
     return GeeSpec(m.respondent, m.column, f"{m.column} ~ {fixed}", p.models.gee_family(m.kind))
 
 
-def _present(study: StudyData, m: Measure, goal: int, k: int) -> bool:
+def measure_present(study: StudyData, m: Measure, goal: int, k: int) -> bool:
+    """Whether at least ``k`` of the goal's rows have a value of the measure."""
     data = study.frame(m.respondent)
     return (not data.empty and m.column in data.columns
             and data.loc[data["goal"] == goal, m.column].notna().sum() >= k)
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """The measures of a goal that the data hold, and its primary outcome."""
+class _ByKind:
+    """The measures in ``present`` split into scales and yes/no or count outcomes."""
 
     present: tuple[Measure, ...]
-    absent: tuple[Measure, ...]
-    primary: Measure | None
 
     @property
     def scales(self) -> list[Measure]:
@@ -138,11 +135,20 @@ class _Plan:
         return [m for m in self.present if m.kind != "scale"]
 
 
+@dataclass(frozen=True)
+class _Plan(_ByKind):
+    """The measures of a goal that the data hold, and its primary outcome."""
+
+    present: tuple[Measure, ...]
+    absent: tuple[Measure, ...]
+    primary: Measure | None
+
+
 def _plan(study: StudyData, goal: int, k: int) -> _Plan:
     p = study.programme
     plan = p.plans[goal]
     measures = [p.measures[c] for c in plan.scales + plan.observed]
-    present = tuple(m for m in measures if _present(study, m, goal, k))
+    present = tuple(m for m in measures if measure_present(study, m, goal, k))
     scale_ms = [m for m in present if m.kind == "scale"]
     first = p.measures[plan.primary]
     primary = first if first in scale_ms else (scale_ms[0] if scale_ms else None)
@@ -245,7 +251,7 @@ class SampleResult:
 
 
 @dataclass
-class GoalResults:
+class GoalResults(_ByKind):
     """Every number a goal report shows, computed once (see :func:`analyse_goal`)."""
 
     goal: int
@@ -273,13 +279,6 @@ class GoalResults:
     reliable_change_reason: str = ""
     activities: pd.DataFrame | None = None
 
-    @property
-    def scales(self) -> list[Measure]:
-        return [m for m in self.present if m.kind == "scale"]
-
-    @property
-    def observed(self) -> list[Measure]:
-        return [m for m in self.present if m.kind != "scale"]
 
     def data(self, respondent: str) -> pd.DataFrame:
         for s in self.samples:

@@ -42,7 +42,7 @@ def document_texts(sections: Sequence[Section]) -> list[str]:
             elif isinstance(block, Table):
                 out += [block.note_nl, block.note_en]
             elif isinstance(block, Figure):
-                out += [str(getattr(block, "caption_nl", "")), str(getattr(block, "caption_en", ""))]
+                out += [block.caption_nl, block.caption_en]
         out += document_texts(section.subsections)
     return out
 
@@ -175,7 +175,7 @@ def build_overview(
     sections.append(_methods(S.privacy_and_data(k, ctx), sections, ctx))
     _memo_figures(sections)
     n = len(res.goals)
-    what = (V.NUMBER_WORDS[n].format() if n in V.NUMBER_WORDS else Label.same(str(n)))
+    what = V.NUMBER_WORDS.get(n, Label.same(str(n)))
     if n == 1:
         title = Label(f"Lerend Transformeren: overzicht van doel {res.goals[0]}",
                       f"Lerend Transformeren: overview of goal {res.goals[0]}")

@@ -105,7 +105,7 @@ class ModelSummary:
         Goal -> one row of :func:`multilevel.standardized_effect` (total SD) of that term.
     organisations : pandas.DataFrame or None
         Conditional modes of the organisations with 95% intervals
-        (:meth:`MultilevelResult.ranef_intervals` or the same from ``ranef(condsd=True)``).
+        (:meth:`MultilevelResult.ranef_intervals`).
     levels : list of (name, units)
         Grouping levels, top down.
     n_obs : int
@@ -166,17 +166,9 @@ def _offer_terms(names: Iterable[str]) -> dict:
 
 def _organisation_intervals(res) -> pd.DataFrame | None:
     try:
-        modes = res.ranef("organisation", condsd=True)
+        return res.ranef_intervals("organisation")
     except (LerendTransformerenError, KeyError):
         return None
-    from scipy import stats
-
-    z = stats.norm.ppf(0.975)
-    return pd.DataFrame({
-        "estimate": modes["Intercept"],
-        "ci_low": modes["Intercept"] - z * modes["sd Intercept"],
-        "ci_high": modes["Intercept"] + z * modes["sd Intercept"],
-    })
 
 
 def summarise(res, want_anova: bool = False) -> ModelSummary:

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lerendtransformeren.goalreport.analyse import _present, outcome_spec
+from lerendtransformeren.goalreport.analyse import measure_present, outcome_spec
 from lerendtransformeren.goalreport.fits import FitCache
 from lerendtransformeren.lang import Label, join_words
 from lerendtransformeren.report.figures import plot_forest
 from lerendtransformeren.report.render import Conclusions, Section
 from lerendtransformeren.report.suppress import suppress_small_cells
 from lerendtransformeren.report.tables import Column, Table
-from lerendtransformeren.study import vocabulary as V
 from lerendtransformeren.study.data import StudyData
 
 __all__ = ["OverviewResults", "analyse_overview", "overview_sections"]
@@ -44,7 +43,7 @@ _EFFECT_COLUMNS = ("outcome", "estimate", "ci_low", "ci_high", "df", "p", "d_fav
 def _effect_row(study: StudyData, goal: int, k: int) -> dict:
     m = study.programme.measures[study.programme.plans[goal].primary]
     row = dict.fromkeys(_EFFECT_COLUMNS, np.nan) | {"outcome": m.column}
-    if not _present(study, m, goal, k):
+    if not measure_present(study, m, goal, k):
         return row
     summary = FitCache.of(study).get(outcome_spec(study, m)).result
     c = None if summary is None else summary.contrast(goal)

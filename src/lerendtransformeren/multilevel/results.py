@@ -351,6 +351,43 @@ class MultilevelResult:
                 out[f"sd {n}"] = sd[:, j]
         return out.sort_index()
 
+    def ranef_intervals(self, level: str, term: str = "Intercept", conf_level: float = 0.95) -> pd.DataFrame:
+        """Conditional modes of one random-effect term with normal intervals per unit.
+
+        ``mode +/- z * conditional SD``: the intervals lme4 draws with
+        ``dotplot(ranef(m, condVar = TRUE))``. They describe the units of these data; they
+        are not tests of a difference between units.
+
+        Parameters
+        ----------
+        level : str
+            Grouping name or its last factor, as in :meth:`ranef`.
+        term : str, default "Intercept"
+            A random-effect column of that level.
+        conf_level : float, default 0.95
+
+        Returns
+        -------
+        DataFrame indexed by unit label: ``estimate``, ``ci_low``, ``ci_high``.
+
+        Examples
+        --------
+        >>> from lerendtransformeren.multilevel import fit
+        >>> from lerendtransformeren.synthetic import nested_example
+        >>> m = fit("y ~ wave + (1 | org/team)", nested_example())
+        >>> list(m.ranef_intervals("org").columns)
+        ['estimate', 'ci_low', 'ci_high']
+        """
+        if not 0 < conf_level < 1:
+            raise SpecificationError(f"conf_level must lie in (0, 1), got {conf_level}.")
+        modes = self.ranef(level, condsd=True)
+        if term not in modes.columns:
+            terms = [c for c in modes.columns if not c.startswith("sd ")]
+            raise SpecificationError(f"Unknown term {term!r} at level {level!r}; the terms are {terms}.")
+        z = stats.norm.ppf(0.5 + conf_level / 2)
+        est, sd = modes[term], modes[f"sd {term}"]
+        return pd.DataFrame({"estimate": est, "ci_low": est - z * sd, "ci_high": est + z * sd})
+
     def predict(self, newdata: pd.DataFrame | None = None, level: str | None = None) -> pd.Series:
         """Predictions: fixed part plus the conditional modes down to ``level``.
 

@@ -7,10 +7,9 @@ Word and Markdown. The table builders live in :mod:`.tables`.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from lerendtransformeren.exceptions import DataError, SpecificationError
@@ -27,11 +26,7 @@ from lerendtransformeren.report.format import (
     fmt_pct,
     is_whole_df,
 )
-from lerendtransformeren.report.suppress import (
-    SUPPRESSED,
-    assert_no_identifiers,
-    suppress_small_cells,
-)
+from lerendtransformeren.report.suppress import SUPPRESSED, assert_no_identifiers
 
 __all__ = ["Column", "Table"]
 

@@ -2,7 +2,8 @@
 
 Target layering (arrows point down only; a module may import its own layer and lower):
 
-    L0 exceptions, lang, presenters          bottom: used by all
+    L0 exceptions, lang, vocabulary,         bottom: used by all
+       presenters
     L1 design, io                            generic data
     L2 scales/, multilevel/, synthetic       generic statistics
     L3 report/                               generic presentation
@@ -66,6 +67,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 LAYERS: dict[str, int] = {
     "exceptions": 0,
     "lang": 0,
+    "vocabulary": 0,
     "presenters": 0,
     "design": 1,
     "io": 1,

@@ -18,6 +18,7 @@ import pandas as pd
 from pandas.api.types import infer_dtype, is_bool_dtype, is_numeric_dtype
 
 from lerendtransformeren.exceptions import DataError
+from lerendtransformeren.vocabulary import RESPONDENT_KINDS  # noqa: F401 (re-exported)
 
 __all__ = [
     "Goal",
@@ -104,14 +105,6 @@ GOALS: tuple[Goal, ...] = (
 #: Levels of the design, top to bottom. ``respondent`` stands for the id column of the
 #: respondent kind at hand (``professional``, ``family`` or ``youth``).
 LEVELS: tuple[str, ...] = ("goal", "organisation", "team", "respondent", "wave")
-
-#: Respondent kinds with their Dutch and English labels.
-RESPONDENT_KINDS: dict[str, tuple[str, str]] = {
-    "professional": ("professional", "professional"),
-    "family": ("ouder/gezin", "parent/family"),
-    "youth": ("jongere", "young person"),
-}
-
 
 def goal(code: int) -> Goal:
     """Return the goal with this code (1..5).

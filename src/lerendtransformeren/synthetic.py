@@ -34,6 +34,7 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from lerendtransformeren.design import GOALS
+from lerendtransformeren.vocabulary import ITEM_SET_LABELS
 
 __all__ = ["Study", "generate", "nested_example", "DEFAULT_SEED", "FILES"]
 
@@ -846,19 +847,6 @@ def _truth(seed, orgs, fam_long, fam_fixed, loadings) -> dict:
 # --------------------------------------------------------------------------------------
 # Codebook
 # --------------------------------------------------------------------------------------
-_INSTRUMENT_LABELS = {
-    "uwes": ("bevlogenheid (UWES-9) item", "work engagement (UWES-9) item"),
-    "burden": ("regeldruk (synthetische schaal) item", "regulatory burden (synthetic scale) item"),
-    "impl": ("implementatie (synthetische schaal) item", "implementation (synthetic scale) item"),
-    "collab": ("samenwerking (synthetische schaal) item", "collaboration (synthetic scale) item"),
-    "sdq": ("SDQ ouderversie item", "SDQ parent form item"),
-    "psoc": ("opvoedcompetentie (PSOC) item", "parenting sense of competence (PSOC) item"),
-    "mastery": ("regie over eigen leven (Pearlin) item", "Pearlin mastery item"),
-    "support": ("sociale steun (synthetische schaal) item", "social support (synthetic scale) item"),
-    "sdmq": ("gedeelde besluitvorming (SDM-Q-9) item", "shared decision making (SDM-Q-9) item"),
-    "kidscreen": ("kwaliteit van leven (KIDSCREEN-10) item, jongere", "quality of life (KIDSCREEN-10) item, youth"),
-    "gas": ("doelrealisatie (GAS) doel", "goal attainment (GAS) goal"),
-}
 
 
 def _codebook() -> pd.DataFrame:
@@ -939,7 +927,7 @@ def _codebook() -> pd.DataFrame:
 
 
 def _add_items(add, file, prefix):
-    nl, en = _INSTRUMENT_LABELS[prefix]
+    nl, en = ITEM_SET_LABELS[prefix]
     definition = _definition(prefix)
     for i, item in enumerate(definition.items, start=1):
         add(file, item, f"{nl} {i}", f"{en} {i}", "item", definition.response_min, definition.response_max, "wave",

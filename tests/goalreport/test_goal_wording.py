@@ -5,6 +5,7 @@ Every test here failed on the report code before the redesign (report/goal.py).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import zipfile
 
@@ -190,3 +191,42 @@ def test_writing_neither_fits_nor_computes(study, monkeypatch):
                   collect_provenance(date=DATE, inputs=[], seed=1), True, 0)
     sections = write_goal_sections(res, ctx)
     assert [s.heading for s in sections][:3] == ["Opzet", "Steekproef", "Meetinstrumenten en betrouwbaarheid"]
+
+
+# --- editorial guards ------------------------------------------------------------------------------
+
+
+def _nested_parentheses(text: str) -> list[str]:
+    """Spans of running text with a parenthetical inside a parenthetical, e.g.
+    '(b = 1 (95%-BI ...))'. Notation is not a parenthetical: t(12), F(2; 40), C(wave)."""
+    found, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+            if depth == 1:
+                start = i
+            elif depth == 2 and (i == 0 or not text[i - 1].isalnum()) and "~" not in text[start:i]:
+                found.append(text[start:i + 20])
+        elif ch == ")":
+            depth = max(0, depth - 1)
+    return found
+
+
+@pytest.mark.parametrize("key", [(g, lang) for g in (1, 2, 3, 4, 5, "overview") for lang in ("nl", "en")])
+def test_no_parenthesis_inside_a_parenthesis_in_running_text(docs, key):
+    paragraphs = [b for b in document_texts(docs[key].sections) if not b.startswith(("|", "!"))]
+    nested = [span for p in paragraphs for span in _nested_parentheses(p)
+              if not re.search(r"\(\d{4}\)", span)]  # a year inside a citation is APA, not nesting
+    assert nested == [], nested
+
+
+def test_counts_of_organisations_come_from_the_data(study):
+    res = analyse_goal(study, 3)  # zero slope variance and GEE outcomes: every count is used
+    assert (res.n_organisations, res.n_goals, res.n_goal_organisations) == (15, 5, 3)
+    fewer = dataclasses.replace(res, organisations=res.organisations.iloc[:2], n_organisations=11, n_goals=4)
+    ctx = Context("nl", study.programme, study.programme.goal(3),
+                  collect_provenance(date=DATE, inputs=[], seed=1), True, 0)
+    text = "\n".join(document_texts(write_goal_sections(fewer, ctx)))
+    assert "twee organisaties per doel" in text and "de vier doelen" in text
+    assert "Met 11 organisaties" in text and "maar 11 zijn" in text
+    assert "drie organisaties per doel" not in text and "vijftien" not in text and "vijf doelen" not in text

@@ -125,7 +125,7 @@ def test_wide_table_shrinks_its_font_instead_of_breaking_numbers(provenance):
 
 
 def test_render_measure_is_the_test_measure():
-    from lerendtransformeren.report.render import _text_width
+    from lerendtransformeren.report.word import _text_width
 
     for text in ("Meetmoment", "[-1,56;", "5.744,7", "< ,001"):
         assert _text_width(text, 9) == pytest.approx(width_pt(text, 9))
@@ -171,7 +171,7 @@ def test_write_document_refuses_unknown_formats(provenance, tmp_path):
 
 
 def test_deterministic_docx_is_idempotent_and_keeps_content(provenance):
-    from lerendtransformeren.report.render import deterministic_docx
+    from lerendtransformeren.report.word import deterministic_docx
 
     data = render_docx(_doc(provenance, ["Tekst."]))
     again = deterministic_docx(data)

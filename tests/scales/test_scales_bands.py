@@ -94,7 +94,7 @@ def test_synthetic_study_proportions_add_up():
     [
         ({"code": "uwes9"}, SpecificationError, r"'uwes9' has no cut-off bands.*with bands: sdq_parent"),
         ({"norm": "nl_2018"}, SpecificationError, r"no norm 'nl_2018'; its norms: uk_original"),
-        ({"lang": "de"}, SpecificationError, r"lang must be one of \('nl', 'en'\)"),
+        ({"lang": "de"}, SpecificationError, r"lang='de' is not a report language; use 'nl'"),
     ],
 )
 def test_bad_arguments(kwargs, error, pattern):

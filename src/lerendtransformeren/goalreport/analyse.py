@@ -278,6 +278,14 @@ class GoalResults(_ByKind):
     reliable_change: ReliableChange | None = None
     reliable_change_reason: str = ""
     activities: pd.DataFrame | None = None
+    #: Organisations and goals of the study, over which the pooled models are fitted.
+    n_organisations: int = 0
+    n_goals: int = 0
+
+    @property
+    def n_goal_organisations(self) -> int:
+        """Organisations of this goal."""
+        return len(self.organisations)
 
 
     def data(self, respondent: str) -> pd.DataFrame:
@@ -504,6 +512,8 @@ def analyse_goal(study: StudyData, goal: int, *, k: int = 5, seed: int = DEFAULT
                              if not any(m.instrument == c for m in plan.absent)),
         primary=plan.primary, organisations=goal_orgs, waves=waves, samples=samples,
         activities=_activities(study, programme.plans[goal]),
+        n_organisations=int(orgs["organisation"].nunique()) if "organisation" in orgs.columns else 0,
+        n_goals=int(orgs["goal"].nunique()) if "goal" in orgs.columns else 0,
     )
     if not plan.present:
         return res

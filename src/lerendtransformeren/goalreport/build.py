@@ -18,9 +18,9 @@ from lerendtransformeren.goalreport.references import reference_list
 from lerendtransformeren.lang import Label, check_lang
 from lerendtransformeren.report.figures import Figure
 from lerendtransformeren.report.provenance import collect_provenance
-from lerendtransformeren.report.render import Document, Section
+from lerendtransformeren.report.document import Document, Section
+from lerendtransformeren.report.format import fmt_count
 from lerendtransformeren.report.tables import Table
-from lerendtransformeren.study import vocabulary as V
 from lerendtransformeren.study.data import StudyData, as_study
 
 __all__ = ["build_goal_report", "build_overview", "document_texts"]
@@ -175,7 +175,7 @@ def build_overview(
     sections.append(_methods(S.privacy_and_data(k, ctx), sections, ctx))
     _memo_figures(sections)
     n = len(res.goals)
-    what = V.NUMBER_WORDS.get(n, Label.same(str(n)))
+    what = Label(fmt_count(n, "nl"), fmt_count(n, "en"))
     if n == 1:
         title = Label(f"Lerend Transformeren: overzicht van doel {res.goals[0]}",
                       f"Lerend Transformeren: overview of goal {res.goals[0]}")

@@ -17,8 +17,9 @@ import pandas as pd
 from lerendtransformeren.goalreport.analyse import measure_present, outcome_spec
 from lerendtransformeren.goalreport.fits import FitCache
 from lerendtransformeren.lang import Label, join_words
+from lerendtransformeren.report.document import Conclusions, Section
 from lerendtransformeren.report.figures import plot_forest
-from lerendtransformeren.report.render import Conclusions, Section
+from lerendtransformeren.report.format import fmt_count
 from lerendtransformeren.report.suppress import suppress_small_cells
 from lerendtransformeren.report.tables import Column, Table
 from lerendtransformeren.study.data import StudyData
@@ -35,6 +36,8 @@ class OverviewResults:
     effects: pd.DataFrame
     sample: pd.DataFrame
     k: int
+    #: Number of organisations of each goal, in the order of ``goals``.
+    organisations: tuple[int, ...] = ()
 
 
 _EFFECT_COLUMNS = ("outcome", "estimate", "ci_low", "ci_high", "df", "p", "d_fav", "d_low", "d_high")
@@ -80,7 +83,9 @@ def analyse_overview(study: StudyData, goals: Sequence[int] | None = None, *, k:
     effects.index.name = "goal"
     sample = pd.DataFrame.from_dict({g: _sample_row(study, g) for g in chosen}, orient="index")
     sample.index.name = "goal"
-    return OverviewResults(chosen, effects, sample, k)
+    orgs = study.organisations
+    per_goal = tuple(int((orgs["goal"] == g).sum()) if "goal" in orgs.columns else 0 for g in chosen)
+    return OverviewResults(chosen, effects, sample, k, per_goal)
 
 
 def _goal_labels(res: OverviewResults, ctx) -> dict[int, Label]:
@@ -93,6 +98,9 @@ def _paragraph(res: OverviewResults, ctx) -> str:
     favourable = [str(g) for g, r in eff.iterrows() if pd.notna(r["d_low"]) and r["d_low"] > 0]
     n = len(res.goals)
     which = join_words([str(g) for g in res.goals], lang)
+    low, high = min(res.organisations, default=0), max(res.organisations, default=0)
+    per_goal = ctx.count(low) if low == high else Label(
+        f"{fmt_count(low, 'nl')} tot {fmt_count(high, 'nl')}", f"{fmt_count(low, 'en')} to {fmt_count(high, 'en')}")
     if favourable:
         verdict = ctx.say(f"Bij doel {join_words(favourable, 'nl')} ligt het interval geheel aan "
                           "de gunstige kant van nul.",
@@ -112,15 +120,15 @@ def _paragraph(res: OverviewResults, ctx) -> str:
         "zet de effecten daarom om naar standaardafwijkingen (d: het effect gedeeld door de "
         "totale standaardafwijking van het model), met het teken zo gekozen dat positief "
         "gunstig is. De tabel geeft de effecten op de eigen schaal van elke uitkomst. "
-        + verdict + " Elk doel rust op drie organisaties: de schattingen veronderstellen dat het "
-        "effect in die drie organisaties gelijk is en dat de tijdstrend in alle doelen gelijk "
+        + verdict + f" Elk doel rust op {per_goal.nl} organisaties: de schattingen veronderstellen "
+        "dat het effect in de organisaties van een doel gelijk is en dat de tijdstrend in alle doelen gelijk "
         "is. De doelrapporten geven de details, de gevoeligheidsanalyses en de kanttekeningen.",
         " for the learning community. Per goal it shows the effect of the support offer on that "
         "goal's primary outcome. The outcomes differ per goal; the figure therefore converts the "
         "effects to standard deviations (d: the effect divided by the model's total standard "
         "deviation), signed so that positive is favourable. The table gives the effects on each "
-        "outcome's own scale. " + verdict + " Each goal rests on three organisations: the "
-        "estimates assume the effect is the same in those three organisations and that the time "
+        "outcome's own scale. " + verdict + f" Each goal rests on {per_goal.en} organisations: the "
+        "estimates assume the effect is the same in a goal's organisations and that the time "
         "trend is the same in all goals. The goal reports give the details, sensitivity analyses "
         "and caveats.")
 

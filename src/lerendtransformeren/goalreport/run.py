@@ -21,7 +21,7 @@ from lerendtransformeren.exceptions import SpecificationError
 from lerendtransformeren.goalreport.analyse import DEFAULT_SEED, goal_specs
 from lerendtransformeren.goalreport.build import build_goal_report, build_overview
 from lerendtransformeren.goalreport.fits import FitCache
-from lerendtransformeren.lang import check_lang
+from lerendtransformeren.lang import Label, check_lang
 from lerendtransformeren.report.format import fmt_num
 from lerendtransformeren.report.render import write_document
 from lerendtransformeren.study.data import StudyData, load_study
@@ -121,32 +121,30 @@ def run_reports(
     fmts = _formats(formats)
     date = date or _dt.date.today()
     stream = stream or sys.stdout
-    nl = lang == "nl"
     start = time.perf_counter()
     study = study or load_study(data_dir)
     ids = study.identifiers
     specs = [spec for goal in chosen for spec in goal_specs(study, goal, seed=seed, k=k)]
     FitCache.of(study).prefit(specs, jobs=jobs)
     fitted = fmt_num(time.perf_counter() - start, 1, lang)
-    print((f"{len(dict.fromkeys(specs))} modellen geschat in {fitted} s." if nl else
-           f"{len(dict.fromkeys(specs))} models fitted in {fitted} s."), file=stream, flush=True)
+    done = Label("{} modellen geschat in {} s.", "{} models fitted in {} s.")
+    print(done.pick(lang).format(len(dict.fromkeys(specs)), fitted), file=stream, flush=True)
     written: list[Path] = []
     for i, goal in enumerate(chosen, 1):
         t0 = time.perf_counter()
         doc = build_goal_report(study, goal, lang=lang, k=k, seed=seed, date=date)
         written += list(write_document(doc, out, goal_stem(goal), fmts, identifiers=ids).values())
         g = study.programme.goal(goal)
-        name = g.name_nl if nl else g.name_en
         seconds = fmt_num(time.perf_counter() - t0, 1, lang)
-        word = ("doel", "klaar") if nl else ("goal", "done")
-        print(f"[{i}/{len(chosen)}] {word[0]} {goal}: {name} ... {word[1]} ({', '.join(fmts)}; "
-              f"{seconds} s)", file=stream, flush=True)
+        line = Label("[{}/{}] doel {}: {} ... klaar ({}; {} s)", "[{}/{}] goal {}: {} ... done ({}; {} s)")
+        print(line.pick(lang).format(i, len(chosen), goal, Label(g.name_nl, g.name_en).pick(lang),
+                                     ", ".join(fmts), seconds), file=stream, flush=True)
     if overview:
         doc = build_overview(study, chosen, lang=lang, k=k, seed=seed, date=date)
         written += list(write_document(doc, out, "overview", fmts, identifiers=ids).values())
-        label = "overzicht" if nl else "overview"
-        print(f"{label} ... {'klaar' if nl else 'done'} ({', '.join(fmts)})", file=stream, flush=True)
+        line = Label("overzicht ... klaar ({})", "overview ... done ({})")
+        print(line.pick(lang).format(", ".join(fmts)), file=stream, flush=True)
     total = fmt_num(time.perf_counter() - start, 1, lang)
-    print((f"{len(written)} bestanden geschreven naar {out} in {total} s." if nl else
-           f"{len(written)} files written to {out} in {total} s."), file=stream, flush=True)
+    line = Label("{} bestanden geschreven naar {} in {} s.", "{} files written to {} in {} s.")
+    print(line.pick(lang).format(len(written), out, total), file=stream, flush=True)
     return written

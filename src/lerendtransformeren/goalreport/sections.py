@@ -23,9 +23,9 @@ from lerendtransformeren.report.figures import (
     plot_reliable_change,
     plot_trajectories,
 )
-from lerendtransformeren.report.format import fmt_df, fmt_int, fmt_num, fmt_p, fmt_pct
+from lerendtransformeren.report.format import fmt_count, fmt_df, fmt_int, fmt_num, fmt_p, fmt_pct
 from lerendtransformeren.report.provenance import Provenance
-from lerendtransformeren.report.render import Conclusions, Section
+from lerendtransformeren.report.document import Conclusions, Section
 from lerendtransformeren.report.tables import (
     descriptives_table,
     fixed_effects_table,
@@ -75,6 +75,11 @@ class Context:
 
     def heading(self, key: str) -> str:
         return V.HEADINGS[key].pick(self.lang)
+
+    @staticmethod
+    def count(n: int) -> Label:
+        """A count in running text in both languages (words below ten, else digits)."""
+        return Label(fmt_count(n, "nl"), fmt_count(n, "en"))
 
 
 def _lower_first(text: str) -> str:
@@ -296,18 +301,19 @@ def change_section(res: GoalResults, ctx: Context) -> Section:
 # --- 5. effect of the offer --------------------------------------------------------------------
 
 
-def _effect_intro(ctx: Context) -> str:
+def _effect_intro(res: GoalResults, ctx: Context) -> str:
+    per_goal, goals = ctx.count(res.n_goal_organisations), ctx.count(res.n_goals)
     return ctx.say(
-        "Met drie organisaties per doel kunnen de tijdseffecten (wat er ook zonder aanbod "
-        "verandert) niet goed los van het aanbod worden geschat. Daarom is voor elke uitkomst "
-        "één multilevelmodel geschat over alle organisaties van de vijf doelen: met een effect "
+        f"Met {per_goal.nl} organisaties per doel kunnen de tijdseffecten (wat er ook zonder "
+        "aanbod verandert) niet goed los van het aanbod worden geschat. Daarom is voor elke "
+        f"uitkomst één multilevelmodel geschat over alle organisaties van de {goals.nl} doelen: met een effect "
         "per meetmoment dat voor alle doelen geldt, een eigen niveau per doel en een eigen "
         "effect van het aanbod per doel, en met random intercepts voor organisaties, teams, "
         "professionals en (voor ouders) gezinnen. Het effect voor dit doel is het contrast "
         "'aanbod \u00d7 doel' met vrijheidsgraden volgens Satterthwaite (1946).",
-        "With three organisations per goal, the time effects (what changes without the offer "
-        "too) cannot be estimated well apart from the offer. Each outcome was therefore "
-        "analysed with one multilevel model over the organisations of all five goals: with an "
+        f"With {per_goal.en} organisations per goal, the time effects (what changes without the "
+        "offer too) cannot be estimated well apart from the offer. Each outcome was therefore "
+        f"analysed with one multilevel model over the organisations of all {goals.en} goals: with an "
         "effect per wave shared by all goals, a level per goal and an offer effect per goal, "
         "and with random intercepts for organisations, teams, professionals and (for parents) "
         "families. The effect for this goal is the 'offer \u00d7 goal' contrast with "
@@ -330,34 +336,35 @@ def _effect_sentences(res: GoalResults, ctx: Context) -> list:
 
 def _df_caveat(res: GoalResults, ctx: Context) -> str:
     low = fmt_df(round(min(e.row["df"] for e in res.effects)), ctx.lang)
+    n = ctx.count(res.n_goal_organisations)
     return ctx.say(
         f"De vrijheidsgraden zijn groot ({low} of meer) omdat het aanbod binnen organisaties "
         "wisselt: het model vergelijkt metingen vóór en na de start binnen dezelfde "
         "organisatie. Dat maakt de schatting preciezer, maar berust op twee aannames die met "
-        "drie organisaties per doel nauwelijks te toetsen zijn: dat de verandering over de tijd "
-        "zonder aanbod in alle doelen gelijk is, en dat het effect van het aanbod in de drie "
+        f"{n.nl} organisaties per doel nauwelijks te toetsen zijn: dat de verandering over de tijd "
+        f"zonder aanbod in alle doelen gelijk is, en dat het effect van het aanbod in de {n.nl} "
         "organisaties van dit doel gelijk is. Verschilt het effect tussen organisaties, dan is "
-        "het interval te smal, en een uitspraak over andere organisaties rust op slechts drie "
+        f"het interval te smal, en een uitspraak over andere organisaties rust op slechts {n.nl} "
         "organisaties. De twee gevoeligheidsanalyses hieronder gaan op beide aannames in.",
         f"The degrees of freedom are large ({low} or more) because the offer varies within "
         "organisations: the model compares measurements before and after the start within the "
         "same organisation. That makes the estimate more precise, but rests on two assumptions "
-        "that three organisations per goal can hardly test: that change over time without the "
+        f"that {n.en} organisations per goal can hardly test: that change over time without the "
         "offer is the same in all goals, and that the offer's effect is the same in this goal's "
-        "three organisations. If the effect differs between organisations the interval is too "
-        "narrow, and any statement about other organisations rests on three organisations only. "
+        f"{n.en} organisations. If the effect differs between organisations the interval is too "
+        f"narrow, and any statement about other organisations rests on {n.en} organisations only. "
         "The two sensitivity analyses below address both assumptions.")
 
 
 def _own_sentence(res: GoalResults, ctx: Context) -> str:
-    m = res.primary
+    m, n = res.primary, ctx.count(res.n_goal_organisations)
     return ctx.say(
-        "Gevoeligheidsanalyse 1, eigen tijdseffecten: met alleen de drie organisaties van dit "
+        f"Gevoeligheidsanalyse 1, eigen tijdseffecten: met alleen de {n.nl} organisaties van dit "
         f"doel was het effect op {m.name.nl} {B.stat(res.own, 'nl')}. Hier zijn aanbod en tijd "
         "sterker met elkaar verweven, dus het interval is breder; wijken beide schattingen "
         "sterk af, dan verschilt de tijdstrend van dit doel waarschijnlijk van die van de "
         "andere doelen.",
-        "Sensitivity analysis 1, own time effects: with only this goal's three organisations "
+        f"Sensitivity analysis 1, own time effects: with only this goal's {n.en} organisations "
         f"the effect on {m.name.en} was {B.stat(res.own, 'en')}. Here offer and time are more "
         "entangled, so the interval is wider; if the two estimates differ a lot, this goal's "
         "time trend probably differs from that of the other goals.")
@@ -377,15 +384,17 @@ def _slope_sentence(res: GoalResults, ctx: Context) -> str:
         return intro + ctx.say("Dit model kon niet worden geschat.", "This model could not be estimated.")
     base = next(e.row for e in res.effects if e.measure == m)
     if s.slope_variance is None or s.slope_variance <= 1e-10 * max(1.0, abs(base["estimate"]) ** 2):
+        n = ctx.count(res.n_organisations)
         return intro + ctx.say(
             "De variantie van dat effect tussen organisaties is op nul geschat: de gegevens "
-            "laten geen verschil in effect tussen organisaties zien, en het model komt terug "
-            f"op het hoofdmodel ({B.stat(s.row, 'nl')}). Met vijftien organisaties zegt dat "
-            "weinig: een verschil kan er zijn zonder dat het zichtbaar wordt.",
+            "laten geen verschil in effect tussen organisaties zien. Het model valt dan samen "
+            f"met het hoofdmodel, en het effect blijft {B.stat(s.row, 'nl')}. Met {n.nl} "
+            "organisaties zegt dat weinig: een verschil kan bestaan zonder dat de gegevens het "
+            "laten zien.",
             "The variance of that effect between organisations was estimated at zero: the data "
-            "show no difference in effect between organisations, and the model falls back on "
-            f"the main model ({B.stat(s.row, 'en')}). With fifteen organisations that says "
-            "little: a difference may exist without showing.")
+            "show no difference in effect between organisations. The model then equals the main "
+            f"model, and the effect remains {B.stat(s.row, 'en')}. With {n.en} organisations "
+            "that says little: a difference may exist without the data showing it.")
     sd = fmt_num(s.slope_sd, 2, lang)
     return intro + ctx.say(
         f"De standaardafwijking van het effect tussen organisaties is {sd} punten. Het effect "
@@ -416,7 +425,7 @@ def _detail_section(res: GoalResults, ctx: Context) -> Section:
         f"the effect is {dval} SD.")]
     blocks.append(fixed_effects_table(summary.fixed, B.term_labels(list(summary.fixed.index))))
     blocks.append(variance_sentence(summary.variance, lang=lang, labels=V.VARIANCE_PHRASES))
-    blocks.append(variance_table(summary.variance, V.VARIANCE_LABELS))
+    blocks.append(variance_table(summary.variance))
     if d.singular:
         blocks.append(ctx.say("Let op: een variantiecomponent is op nul geschat (singuliere "
                               "fit); de vaste effecten blijven bruikbaar.",
@@ -431,18 +440,19 @@ def _caterpillar_blocks(res: GoalResults, ctx: Context) -> list:
     if orgs is None or not len(orgs):
         return []
     eff = orgs.reset_index(names="unit").assign(unit=lambda f: f["unit"].astype(str))
+    n = ctx.count(len(eff))
     return [ctx.say(
         "De figuur toont hoe de organisaties van dit doel afwijken van het doelgemiddelde "
         "(geschatte random intercepts met 95%-intervallen op basis van de conditionele "
-        "standaardafwijking). Met drie organisaties is dit een beschrijving, geen rangorde.",
+        f"standaardafwijking). Met {n.nl} organisaties is dit een beschrijving, geen rangorde.",
         "The figure shows how this goal's organisations differ from the goal's mean "
         "(estimated random intercepts with 95% intervals from the conditional standard "
-        "deviations). With three organisations this is a description, not a ranking."),
+        f"deviations). With {n.en} organisations this is a description, not a ranking."),
         plot_caterpillar(eff, lang=ctx.lang, label=Label("afwijking op ", "deviation in ") + m.name)]
 
 
 def effect_section(res: GoalResults, ctx: Context) -> Section:
-    blocks: list = [_effect_intro(ctx)] + _effect_sentences(res, ctx)
+    blocks: list = [_effect_intro(res, ctx)] + _effect_sentences(res, ctx)
     if res.effects:
         blocks.append(B.effects_table({e.measure.column: e.row for e in res.effects},
                                       ctx.programme.measures, res.goal))
@@ -463,19 +473,19 @@ def effect_section(res: GoalResults, ctx: Context) -> Section:
 def care_section(res: GoalResults, ctx: Context) -> Section | None:
     if not res.observed:
         return None
-    lang = ctx.lang
+    lang, n = ctx.lang, ctx.count(res.n_organisations)
     blocks: list = [ctx.say(
         "Ja/nee-uitkomsten en aantallen zijn geanalyseerd met GEE (generalized estimating "
         "equations; Liang & Zeger, 1986) over alle organisaties, met dezelfde opbouw als "
         "hierboven (meetmoment, doel, aanbod per doel). Organisaties zijn de clusters; omdat er "
-        "maar vijftien zijn, is de standaardfout gecorrigeerd volgens Mancl en DeRouen (2001) en "
+        f"maar {n.nl} zijn, is de standaardfout gecorrigeerd volgens Mancl en DeRouen (2001) en "
         "zijn t-toetsen gebruikt met het aantal organisaties min de parameters op "
         "organisatieniveau als vrijheidsgraden. Dat is voorzichtig: met zo weinig clusters zijn "
         "gewone z-toetsen te optimistisch. Het effect staat als verhouding (ratio): 1 betekent "
         "geen verschil.",
         "Yes/no outcomes and counts were analysed with GEE (generalised estimating equations; "
         "Liang & Zeger, 1986) over all organisations, with the same structure as above (wave, "
-        "goal, offer per goal). Organisations are the clusters; as there are only fifteen, the "
+        f"goal, offer per goal). Organisations are the clusters; as there are only {n.en}, the "
         "standard error was corrected after Mancl and DeRouen (2001), with t tests on the "
         "number of organisations minus the organisation-level parameters as degrees of "
         "freedom. That is cautious: with so few clusters plain z tests are too optimistic. The "

@@ -24,6 +24,7 @@ from numbers import Real
 
 from lerendtransformeren.exceptions import SpecificationError
 from lerendtransformeren.lang import LANGS, check_lang
+from lerendtransformeren.vocabulary import NUMBER_WORDS
 
 __all__ = [
     "LANGS",
@@ -31,6 +32,7 @@ __all__ = [
     "check_lang",
     "fmt_num",
     "fmt_int",
+    "fmt_count",
     "fmt_bounded",
     "fmt_pct",
     "fmt_p",
@@ -129,6 +131,20 @@ def fmt_int(n: int | float | None, lang: str = "nl") -> str:
     ('2.859', '2,859', '12')
     """
     return fmt_num(n, 0, lang)
+
+
+def fmt_count(n: int, lang: str = "nl") -> str:
+    """A count in running text: in words below ten, in digits from ten on (APA 7, 6.32).
+
+    Examples
+    --------
+    >>> fmt_count(3, "nl"), fmt_count(3, "en"), fmt_count(15, "nl"), fmt_count(1200, "nl")
+    ('drie', 'three', '15', '1.200')
+    """
+    n = int(n)
+    if 0 <= n < 10:
+        return NUMBER_WORDS[n].pick(lang)
+    return fmt_int(n, lang)
 
 
 def fmt_bounded(x: float | None, digits: int = 2, lang: str = "nl") -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from lerendtransformeren.report.format import check_lang
+from lerendtransformeren.lang import Label
 
 __all__ = ["KEY_LIBRARIES", "Provenance", "collect_provenance", "sha256_file", "git_commit"]
 
@@ -134,15 +134,14 @@ class Provenance:
 
     def items(self, lang: str) -> list[tuple[str, str]]:
         """The block as (label, value) pairs in ``lang``, for any output format."""
-        nl = check_lang(lang) == "nl"
         rows = [("lerendtransformeren", self.package_version)]
         if self.git_commit:
-            rows.append(("Git-commit" if nl else "Git commit", self.git_commit))
+            rows.append((Label("Git-commit", "Git commit").pick(lang), self.git_commit))
         for name, digest in self.inputs:
             rows.append((f"SHA-256 {name}", digest))
         if self.seed is not None:
             rows.append(("Seed", str(self.seed)))
-        rows.append(("Datum" if nl else "Date", self.date.isoformat()))
+        rows.append((Label("Datum", "Date").pick(lang), self.date.isoformat()))
         rows.append(("Python", self.python))
         rows += [(name, ver) for name, ver in self.libraries]
         return rows

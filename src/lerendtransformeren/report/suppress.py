@@ -30,6 +30,7 @@ import pandas as pd
 
 from lerendtransformeren.exceptions import DataError, SpecificationError
 from lerendtransformeren.report.format import check_lang
+from lerendtransformeren.vocabulary import UNIT_NOUNS
 
 __all__ = [
     "SUPPRESSED",
@@ -43,7 +44,7 @@ __all__ = [
 #: Marker of a suppressed cell (the sign Statistics Netherlands uses for "confidential").
 SUPPRESSED = "\u00d7"
 
-_NOUNS = {"organisation": ("organisatie", "organisation"), "team": ("team", "team")}
+_NOUNS = ("organisation", "team")  # units whose cells a footnote can name
 
 
 def suppression_footnote(k: int, lang: str, marker: str = SUPPRESSED) -> str:
@@ -373,7 +374,7 @@ def pseudonymise(
     check_lang(lang)
     if unit not in _NOUNS:
         raise SpecificationError(f"unit={unit!r} must be one of {sorted(_NOUNS)}.")
-    noun = _NOUNS[unit][0 if lang == "nl" else 1]
+    noun = UNIT_NOUNS[unit].pick(lang)
     series = values if isinstance(values, pd.Series) else pd.Series(list(values))
     distinct = sorted(series.dropna().unique(), key=str)
     mapping = {value: f"{noun} {_letters(i)}" for i, value in enumerate(distinct)}

@@ -21,31 +21,23 @@ Builders for the tables of a goal report:
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from lerendtransformeren.exceptions import DataError, SpecificationError
 from lerendtransformeren.lang import Label
-from lerendtransformeren.report.format import (
-    MISSING,
-    check_lang,
-    fmt_bounded,
-    fmt_ci,
-    fmt_df,
-    fmt_int,
-    fmt_num,
-    fmt_p,
-    fmt_pct,
-    is_whole_df,
+from lerendtransformeren.report.format import fmt_bounded
+from lerendtransformeren.report.suppress import assert_no_identifiers, suppress_small_cells
+from lerendtransformeren.report.table import Column, Table
+from lerendtransformeren.vocabulary import (
+    LEVEL_LABELS,
+    OFFER_LABELS,
+    POWER_ALONG,
+    TERM_LABELS,
+    UNIT_NOUNS,
+    UNIT_PLURALS,
 )
-from lerendtransformeren.report.suppress import (
-    SUPPRESSED,
-    assert_no_identifiers,
-    suppress_small_cells,
-)
-from lerendtransformeren.report.table import _KINDS, Column, Table, _pick  # noqa: F401 (re-exported)
 
 __all__ = [
     "Column",
@@ -67,55 +59,6 @@ __all__ = [
     "power_table",
 ]
 
-#: Dutch and English labels of model terms used across the package.
-TERM_LABELS: dict[str, Label] = {
-    "Intercept": Label("Intercept", "Intercept"),
-    "(Intercept)": Label("Intercept", "Intercept"),
-    "wave": Label("Meetmoment", "Wave"),
-    "offer": Label("Ondersteuningsaanbod", "Support offer"),
-}
-
-#: The units of the data contract (its id columns and ``wave``), singular, lower case.
-UNIT_NOUNS: dict[str, Label] = {
-    "goal": Label("transformatiedoel", "transformation goal"),
-    "organisation": Label("organisatie", "organisation"),
-    "team": Label("team", "team"),
-    "professional": Label("professional", "professional"),
-    "family": Label("gezin", "family"),
-    "youth": Label("jongere", "young person"),
-    "wave": Label("meetmoment", "wave"),
-}
-
-#: Dutch and English labels of levels of the design (and of variance components).
-#: Other (nested) levels are named by :func:`level_label`.
-LEVEL_LABELS: dict[str, Label] = {
-    "goal": Label("Transformatiedoel", "Transformation goal"),
-    "organisation": Label("Organisatie", "Organisation"),
-    "organisation:team": Label("Team (binnen organisatie)", "Team (within organisation)"),
-    "team": Label("Team", "Team"),
-    "organisation:team:professional": Label("Professional (binnen team)", "Professional (within team)"),
-    "professional": Label("Professional", "Professional"),
-    "family": Label("Gezin", "Family"),
-    "residual": Label("Residu", "Residual"),
-}
-
-#: Labels of the two offer conditions (column ``offer``: 0 = not yet, 1 = started).
-OFFER_LABELS: dict[Hashable, Label] = {
-    0: Label("Zonder aanbod", "Without offer"),
-    1: Label("Met aanbod", "With offer"),
-}
-
-_PLURALS: dict[str, Label] = {
-    "goal": Label("doelen", "goals"),
-    "organisation": Label("organisaties", "organisations"),
-    "team": Label("teams", "teams"),
-    "professional": Label("professionals", "professionals"),
-    "family": Label("gezinnen", "families"),
-    "youth": Label("jongeren", "young people"),
-    "wave": Label("meetmomenten", "waves"),
-}
-
-_WITHIN = Label(" binnen ", " within ")
 
 
 def level_label(level: str) -> Label:
@@ -154,7 +97,7 @@ def unit_plural(unit: str) -> Label:
     >>> unit_plural("family"), unit_plural("school")
     (Label(nl='gezinnen', en='families'), Label(nl='school', en='school'))
     """
-    return _PLURALS.get(unit, Label.same(unit))
+    return UNIT_PLURALS.get(unit, Label.same(unit))
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -263,11 +206,11 @@ def sample_table(
 
 def descriptives_table(
     data: pd.DataFrame,
-    measures: Mapping[str, tuple[str, str]] | Sequence[str],
+    measures: Mapping[str, Label] | Sequence[str],
     *,
     by: str = "offer",
     wave: str = "wave",
-    by_labels: Mapping[Hashable, tuple[str, str]] | None = None,
+    by_labels: Mapping[Hashable, Label] | None = None,
     k: int = 5,
     digits: int = 2,
 ) -> Table:
@@ -363,7 +306,7 @@ def descriptives_table(
 
 def reliability_table(
     reliability: pd.DataFrame,
-    labels: Mapping[Hashable, tuple[str, str]] | None = None,
+    labels: Mapping[Hashable, Label] | None = None,
     *,
     k: int = 5,
     digits: int = 2,
@@ -431,7 +374,7 @@ _FIXED = ["estimate", "se", "df", "t", "p", "ci_low", "ci_high"]
 
 def fixed_effects_table(
     fixed: pd.DataFrame,
-    labels: Mapping[Hashable, tuple[str, str]] | None = None,
+    labels: Mapping[Hashable, Label] | None = None,
     *,
     digits: int = 2,
     ddf: str = "Satterthwaite",
@@ -520,7 +463,7 @@ def _shares(variance: pd.DataFrame) -> pd.Series:
 
 def variance_table(
     variance: pd.DataFrame,
-    labels: Mapping[Hashable, tuple[str, str]] | None = None,
+    labels: Mapping[Hashable, Label] | None = None,
     *,
     digits: int = 3,
 ) -> Table:
@@ -610,7 +553,7 @@ _COMPARISON_ALIASES = {
 
 def model_comparison_table(
     comparison: pd.DataFrame,
-    labels: Mapping[Hashable, tuple[str, str]] | None = None,
+    labels: Mapping[Hashable, Label] | None = None,
 ) -> Table:
     """Compare nested models: parameters, AIC, BIC, log-likelihood, likelihood-ratio test.
 
@@ -665,15 +608,6 @@ def model_comparison_table(
     )
 
 
-#: What a power curve varies: axis label and unit noun, each ``(nl, en)``.
-POWER_ALONG: dict[str, tuple[Label, Label]] = {
-    "organisation": (Label("Aantal organisaties", "Number of organisations"), Label("organisaties", "organisations")),
-    "team": (Label("Teams per organisatie", "Teams per organisation"), Label("teams per organisatie", "teams per organisation")),
-    "professional": (Label("Professionals per team", "Professionals per team"), Label("professionals per team", "professionals per team")),
-    "family": (Label("Gezinnen per professional", "Families per professional"), Label("gezinnen per professional", "families per professional")),
-    "waves": (Label("Aantal meetmomenten", "Number of waves"), Label("meetmomenten", "waves")),
-}
-
 _POWER_COLUMNS = ("along", "value", "n_sim", "power", "ci_low", "ci_high")
 
 
@@ -708,7 +642,7 @@ def power_curve_along(table: pd.DataFrame, extra: Sequence[str] = ()) -> tuple[L
 def power_table(
     table: pd.DataFrame,
     by: str | None = None,
-    labels: Mapping[Hashable, tuple[str, str]] | None = None,
+    labels: Mapping[Hashable, Label] | None = None,
     alpha: float = 0.05,
 ) -> Table:
     """APA table of a simulated power curve: power with its Monte Carlo CI, bias, coverage.

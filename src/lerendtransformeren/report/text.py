@@ -40,11 +40,18 @@ from lerendtransformeren.report.format import (
 )
 from lerendtransformeren.report.provenance import Provenance
 from lerendtransformeren.report.tables import (
-    UNIT_NOUNS,
     _shares,
     _tidy_variance,
     power_curve_along,
     unit_plural,
+)
+from lerendtransformeren.vocabulary import (
+    EFFECT_LABELS,
+    GEE_CORRECTIONS,
+    GEE_EFFECT_WORDS,
+    RESIDUAL_PHRASE,
+    UNIT_NOUNS,
+    UNITS_IN_TEXT,
 )
 
 __all__ = [
@@ -67,24 +74,7 @@ __all__ = [
     "power_curve_plot",
 ]
 
-#: How terms are named in running text (Dutch with article, English with article).
-EFFECT_LABELS: dict[Hashable, Label] = {
-    "offer": Label("het ondersteuningsaanbod", "the support offer"),
-    "wave": Label("tijd (per meetmoment)", "time (per wave)"),
-}
-
-# Units named differently in running text than in tables (tables.unit_plural).
-_UNITS: dict[str, Label] = {
-    "goal": Label("transformatiedoelen", "transformation goals"),
-}
-
-_RESIDUAL = Label(
-    "in het residu (binnen de laagste eenheid)",
-    "in the residual (within the lowest unit)",
-)
-
-# "Between" phrases of the variance sentence, per level; other levels: between_phrase.
-_BETWEEN: dict[str, Label] = {"residual": _RESIDUAL}
+_BETWEEN: dict[str, Label] = {"residual": RESIDUAL_PHRASE}
 
 
 def units_phrase(level: str) -> Label:
@@ -104,10 +94,10 @@ def units_phrase(level: str) -> Label:
     ('teams within org', 'school')
     """
     *outer, inner = str(level).split(":")
-    noun = _UNITS.get(inner) or unit_plural(inner)
+    noun = UNITS_IN_TEXT.get(inner) or unit_plural(inner)
     if not outer:
         return noun
-    parent = _UNITS.get(outer[-1]) or unit_plural(outer[-1])
+    parent = UNITS_IN_TEXT.get(outer[-1]) or unit_plural(outer[-1])
     return noun + Label(" binnen ", " within ") + parent
 
 
@@ -124,7 +114,7 @@ def between_phrase(level: str) -> Label:
     if level in _BETWEEN:
         return _BETWEEN[level]
     inner = str(level).split(":")[-1]
-    known = inner in UNIT_NOUNS or inner in _UNITS
+    known = inner in UNIT_NOUNS or inner in UNITS_IN_TEXT
     return (Label("tussen ", "between ") if known else Label("op niveau ", "at level ")) + units_phrase(level)
 
 #: APA references of the methods and software cited by :func:`methods_paragraph`.
@@ -376,7 +366,7 @@ def effect_sentence(
     term: Hashable,
     *,
     lang: str = "nl",
-    label: str | tuple[str, str] | None = None,
+    label: str | Label | None = None,
     digits: int = 2,
     references: Mapping[str, str] | None = None,
 ) -> str:
@@ -424,16 +414,15 @@ def effect_sentence(
     est = fmt_num(row["estimate"], digits, lang)
     ci = fmt_ci(row["ci_low"], row["ci_high"], digits, lang)
     test = f"{t_statistic(row['t'], row['df'], lang, digits)}, {fmt_p(row['p'], lang, prefix=True)}"
-    if lang == "nl":
-        return f"Het effect van {name} was {est} (95%-BI {ci}), {test}."
-    return f"The effect of {name} was {est} (95% CI {ci}), {test}."
+    sentence = Label("Het effect van {} was {} (95%-BI {}), {}.", "The effect of {} was {} (95% CI {}), {}.")
+    return sentence.pick(lang).format(name, est, ci, test)
 
 
 def fixed_effects_text(
     fixed: pd.DataFrame,
     *,
     lang: str = "nl",
-    labels: Mapping[Hashable, str | tuple[str, str]] | None = None,
+    labels: Mapping[Hashable, str | Label] | None = None,
     digits: int = 2,
     references: Mapping[str, str] | None = None,
 ) -> str:
@@ -463,7 +452,7 @@ def variance_sentence(
     variance: pd.DataFrame,
     *,
     lang: str = "nl",
-    labels: Mapping[str, tuple[str, str]] | None = None,
+    labels: Mapping[str, Label] | None = None,
 ) -> str:
     """How the total variance is shared over the levels (the ICCs), as one sentence.
 
@@ -499,14 +488,13 @@ def variance_sentence(
         phrase = Label.of(phrases[level]) if level in phrases else between_phrase(level)
         verb = " lay" if lang == "en" and not parts else ""
         parts.append(f"{fmt_pct(share, 0, lang)}{verb} {phrase.pick(lang)}")
-    if lang == "nl":
-        return f"Van de totale variantie lag {_join(parts, lang)}."
-    return f"Of the total variance, {_join(parts, lang)}."
+    sentence = Label("Van de totale variantie lag {}.", "Of the total variance, {}.")
+    return sentence.pick(lang).format(_join(parts, lang))
 
 
 def methods_paragraph(
     *,
-    outcome: str | tuple[str, str],
+    outcome: str | Label,
     formula: str,
     levels: Sequence[str],
     n_obs: int,
@@ -571,7 +559,6 @@ def methods_paragraph(
         raise SpecificationError(f"ddf={ddf!r} must be one of {sorted(_DF_METHODS)}.")
     if ddf == "Kenward-Roger" and estimation != "REML":
         raise SpecificationError("Kenward-Roger applies to REML fits; estimation is 'ML'.")
-    nl = lang == "nl"
     what = outcome if isinstance(outcome, str) else Label.of(outcome).pick(lang)
     units = [units_phrase(lv).pick(lang) for lv in levels]
     counts = ""
@@ -608,18 +595,18 @@ def methods_paragraph(
     tests = _DF_METHODS["z" if engine == "statsmodels" else ddf].pick(lang)
     python = f"Python {provenance.python}" if provenance else "Python"
     package = "lerendtransformeren" + (f" {provenance.package_version}" if provenance else "")
-    if nl:
-        return (
-            f"We analyseerden {what} met een lineair multilevelmodel ({formula}) met random "
-            f"intercepts voor {_join(units, lang)}. Het model is geschat met {how} op "
-            f"{fmt_int(n_obs, lang)} metingen{counts}, {engine_nl}. {tests} Analyses zijn uitgevoerd in "
-            f"{python} met {package}, {_join(software, lang)}."
-        )
-    return (
-        f"We analysed {what} with a linear multilevel model ({formula}) with random "
-        f"intercepts for {_join(units, lang)}. The model was estimated by {how} on "
-        f"{fmt_int(n_obs, lang)} measurements{counts}, {engine_en}. {tests} Analyses were "
-        f"run in {python} with {package}, {_join(software, lang)}."
+    paragraph = Label(
+        "We analyseerden {what} met een lineair multilevelmodel ({formula}) met random "
+        "intercepts voor {units}. Het model is geschat met {how} op {n} metingen{counts}, "
+        "{engine}. {tests} Analyses zijn uitgevoerd in {python} met {package}, {software}.",
+        "We analysed {what} with a linear multilevel model ({formula}) with random "
+        "intercepts for {units}. The model was estimated by {how} on {n} measurements{counts}, "
+        "{engine}. {tests} Analyses were run in {python} with {package}, {software}.",
+    )
+    return paragraph.pick(lang).format(
+        what=what, formula=formula, units=_join(units, lang), how=how, n=fmt_int(n_obs, lang),
+        counts=counts, engine=Label(engine_nl, engine_en).pick(lang), tests=tests, python=python,
+        package=package, software=_join(software, lang),
     )
 
 
@@ -671,15 +658,14 @@ def power_sentence(
         raise SpecificationError(
             f"The design point {at!r} is not in the table; it has values {sorted(table['value'])}."
         )
-    nl = lang == "nl"
     units = Label.of(unit_names).pick(lang)
     table = table.sort_values("value").reset_index(drop=True)
     row = table.loc[table["value"] == at].iloc[0]
     if effect is None:
-        what = "het effect" if nl else "the effect"
+        what = Label("het effect", "the effect").pick(lang)
     else:
         size = ("d = " if standardized else "") + fmt_num(effect, 2, lang)
-        what = f"een effect van {size}" if nl else f"an effect of {size}"
+        what = Label("een effect van {}", "an effect of {}").pick(lang).format(size)
     fill = {
         "at": at,
         "units": units,
@@ -699,28 +685,25 @@ def power_sentence(
     if first_ok < len(table):
         fill["from"] = table["value"].iloc[first_ok]
         fill["from_power"] = fmt_pct(table["power"].iloc[first_ok], 0, lang)
-    templates = _POWER_TEXT[lang]
-    second = templates["reached" if "from" in fill else "not_reached"]
-    return f"{templates['at'].format(**fill)} {second.format(**fill)}"
+    second = _POWER_TEXT["reached" if "from" in fill else "not_reached"].pick(lang)
+    return f"{_POWER_TEXT['at'].pick(lang).format(**fill)} {second.format(**fill)}"
 
 
-_POWER_TEXT: dict[str, dict[str, str]] = {
-    "nl": {
-        "at": (
-            "Met {at} {units} was de gesimuleerde power voor {what} {power} "
-            "(95%-BI {ci}; {sims} gesimuleerde studies, α = {alpha})."
-        ),
-        "reached": "Een power van {goal} werd bereikt vanaf {from} {units} ({from_power}).",
-        "not_reached": "Geen van de onderzochte ontwerpen ({lo} tot {hi} {units}) bereikte een power van {goal}.",
-    },
-    "en": {
-        "at": (
-            "With {at} {units}, the simulated power for {what} was {power} "
-            "(95% CI {ci}; {sims} simulated studies, α = {alpha})."
-        ),
-        "reached": "A power of {goal} was reached from {from} {units} ({from_power}).",
-        "not_reached": "None of the designs studied ({lo} to {hi} {units}) reached a power of {goal}.",
-    },
+_POWER_TEXT: dict[str, Label] = {
+    "at": Label(
+        "Met {at} {units} was de gesimuleerde power voor {what} {power} "
+        "(95%-BI {ci}; {sims} gesimuleerde studies, α = {alpha}).",
+        "With {at} {units}, the simulated power for {what} was {power} "
+        "(95% CI {ci}; {sims} simulated studies, α = {alpha}).",
+    ),
+    "reached": Label(
+        "Een power van {goal} werd bereikt vanaf {from} {units} ({from_power}).",
+        "A power of {goal} was reached from {from} {units} ({from_power}).",
+    ),
+    "not_reached": Label(
+        "Geen van de onderzochte ontwerpen ({lo} tot {hi} {units}) bereikte een power van {goal}.",
+        "None of the designs studied ({lo} to {hi} {units}) reached a power of {goal}.",
+    ),
 }
 
 
@@ -728,7 +711,7 @@ _POWER_TEXT: dict[str, dict[str, str]] = {
 
 
 @register("multilevel.report")
-def model_report(result: Any, lang: str = "nl", *, labels: Mapping[Hashable, str | tuple[str, str]] | None = None) -> str:
+def model_report(result: Any, lang: str = "nl", *, labels: Mapping[Hashable, str | Label] | None = None) -> str:
     """APA-style sentences on a fitted multilevel model: its fixed effects and variance partition.
 
     The presenter behind ``MultilevelResult.report``: one :func:`effect_sentence` per fixed
@@ -755,37 +738,6 @@ def model_report(result: Any, lang: str = "nl", *, labels: Mapping[Hashable, str
     fixed = fixed_effects_text(result.fixed, lang=lang, labels=labels, references=references)
     return f"{fixed} {variance_sentence(result.variance, lang=lang)}".strip()
 
-
-# GEE: the correction, the cluster nouns and, per family, the measure and the outcome
-# phrases (neutral, higher, lower). Dutch adjectives agree with the noun: "een hogere kans"
-# (de), "een hoger aantal" (het).
-_GEE_CORRECTION: dict[str, Label] = {
-    "md": Label("Mancl-DeRouen-correctie", "Mancl-DeRouen correction"),
-    "kc": Label("Kauermann-Carroll-correctie", "Kauermann-Carroll correction"),
-    "none": Label("kleine-steekproefcorrectie", "small-sample correction"),
-}
-_GEE_COUNT = (
-    "RR",
-    Label("het aantal {}", "the number of {}"),
-    Label("een hoger aantal {}", "a higher number of {}"),
-    Label("een lager aantal {}", "a lower number of {}"),
-)
-_GEE_EFFECT: dict[str, tuple[str, Label, Label, Label]] = {
-    "binomial": (
-        "OR",
-        Label("de kans op {}", "the odds of {}"),
-        Label("een hogere kans op {}", "higher odds of {}"),
-        Label("een lagere kans op {}", "lower odds of {}"),
-    ),
-    "poisson": _GEE_COUNT,
-    "negativebinomial": _GEE_COUNT,
-    "gaussian": (
-        "B",
-        Label("{}", "{}"),
-        Label("hogere waarden van {}", "higher values of {}"),
-        Label("lagere waarden van {}", "lower values of {}"),
-    ),
-}
 
 
 @register("gee.report")
@@ -823,20 +775,16 @@ def gee_sentence(
     if term not in fixed.index:
         raise SpecificationError(f"Unknown term {term!r}; the terms are {list(fixed.index)}.")
     row = fixed.loc[term]
-    nl = lang == "nl"
-    measure, *phrases = _GEE_EFFECT[result.family]
+    measure, *phrases = GEE_EFFECT_WORDS[result.family]
     outcome = outcome_label or result.formula.split("~")[0].strip()
     neutral, higher, lower = (p.pick(lang).format(outcome) for p in phrases)
     subject = term_label or term
     if row["p"] < alpha:
         direction = higher if row["estimate"] > 0 else lower
-        opening = f"{subject} ging samen met {direction}" if nl else f"{subject} was associated with {direction}"
+        opening = Label("{} ging samen met {}", "{} was associated with {}").pick(lang).format(subject, direction)
     else:
-        opening = (
-            f"{subject} hing niet aantoonbaar samen met {neutral}"
-            if nl
-            else f"{subject} was not clearly associated with {neutral}"
-        )
+        opening = Label("{} hing niet aantoonbaar samen met {}", "{} was not clearly associated with {}")
+        opening = opening.pick(lang).format(subject, neutral)
     exp = result.family != "gaussian"
     est, low, high = (
         (row["exp_estimate"], row["exp_ci_low"], row["exp_ci_high"])
@@ -844,17 +792,17 @@ def gee_sentence(
         else (row["estimate"], row["ci_low"], row["ci_high"])
     )
     level = f"{100 * result.conf_level:g}"
-    ci = f"{level}%-BI {fmt_ci(low, high, 2, lang)}" if nl else f"{level}% CI {fmt_ci(low, high, 2, lang)}"
+    ci = Label("{}%-BI {}", "{}% CI {}").pick(lang).format(level, fmt_ci(low, high, 2, lang))
     stat = (
         f"z = {fmt_num(row['t'], 2, lang)}"
         if result.df_rule == "normal"
         else t_statistic(row["t"], row["df"], lang)
     )
-    correction = _GEE_CORRECTION[result.small_sample].pick(lang)
+    correction = GEE_CORRECTIONS[result.small_sample].pick(lang)
     if result.small_sample == "none":
-        method = f"GEE zonder {correction}" if nl else f"GEE without {correction}"
+        method = Label("GEE zonder {}", "GEE without {}").pick(lang).format(correction)
     else:
-        method = f"GEE met {correction}" if nl else f"GEE with {correction}"
+        method = Label("GEE met {}", "GEE with {}").pick(lang).format(correction)
     noun = unit_plural(result.cluster) if result.cluster in UNIT_NOUNS else Label.same("clusters")
     clusters = f"{result.n['clusters']} {noun.pick(lang)}"
     return (

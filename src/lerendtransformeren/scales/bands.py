@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 
 from lerendtransformeren.exceptions import DataError, SpecificationError
+from lerendtransformeren.lang import check_lang
 from lerendtransformeren.scales.instrument import Cutoff, Instrument, _registry, get
 from lerendtransformeren.scales.scoring import _rows
 
 __all__ = ["Classification", "classify"]
 
-_LANGS = ("nl", "en")
 
 
 @dataclass(frozen=True)
@@ -134,8 +134,7 @@ def classify(
     >>> scales.classify(scores, "sdq_parent", "uk_original", lang="en").bands.iloc[1, 0]
     'borderline'
     """
-    if lang not in _LANGS:
-        raise SpecificationError(f"lang must be one of {_LANGS}, got {lang!r}.")
+    check_lang(lang)
     inst = code if isinstance(code, Instrument) else get(code)
     if not inst.cutoffs:
         with_bands = sorted(i.code for i in _registry().values() if i.cutoffs)

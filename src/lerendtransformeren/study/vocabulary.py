@@ -17,13 +17,10 @@ __all__ = [
     "RESPONDENTS",
     "DOSE",
     "SUBSCALES",
-    "LEVEL_NOUNS",
-    "VARIANCE_LABELS",
     "VARIANCE_PHRASES",
     "HEADINGS",
     "OFFER",
     "RATIOS",
-    "NUMBER_WORDS",
     "GROUP_SHORT",
     "CONDITIONS",
     "CI95",
@@ -141,27 +138,9 @@ SUBSCALES: dict[str, Label] = {
     "collab": Label("samenwerking", "collaboration"),
 }
 
-#: Levels of nesting as nouns (singular, plural).
-LEVEL_NOUNS: dict[str, tuple[Label, Label]] = {
-    "goal": (Label("doel", "goal"), Label("doelen", "goals")),
-    "organisation": (Label("organisatie", "organisation"), Label("organisaties", "organisations")),
-    "team": (Label("team", "team"), Label("teams", "teams")),
-    "professional": (Label("professional", "professional"), Label("professionals", "professionals")),
-    "family": (Label("gezin", "family"), Label("gezinnen", "families")),
-}
-
-#: Row labels of the variance table for levels the generic table does not name.
-VARIANCE_LABELS: dict[str, Label] = {
-    "organisation:team:professional:family": Label(
-        "Gezin (binnen professional)", "Family (within professional)"
-    ),
-}
-
-#: "Between" phrases of the variance sentence.
+#: Where the residual variance of this programme's models lies (other levels are named by
+#: :func:`lerendtransformeren.report.text.between_phrase`).
 VARIANCE_PHRASES: dict[str, Label] = {
-    "organisation:team:professional:family": Label(
-        "tussen gezinnen binnen professionals", "between families within professionals"
-    ),
     "residual": Label(
         "binnen gezinnen of professionals over de meetmomenten (residu)",
         "within families or professionals across waves (residual)",
@@ -210,15 +189,6 @@ OFFER = Label(
 RATIOS: dict[str, tuple[Label, Label]] = {
     "binary": (Label("oddsratio", "odds ratio"), Label.same("OR")),
     "count": (Label("incidentieratio", "rate ratio"), Label("IR", "RR")),
-}
-
-#: Small numbers in words.
-NUMBER_WORDS: dict[int, Label] = {
-    1: Label("één", "one"),
-    2: Label("twee", "two"),
-    3: Label("drie", "three"),
-    4: Label("vier", "four"),
-    5: Label("vijf", "five"),
 }
 
 #: The two conditions of the stepped wedge.

@@ -29,10 +29,10 @@ from lerendtransformeren.report.figures.forest import plot_caterpillar, plot_for
 from lerendtransformeren.report.figures.gas import plot_gas
 from lerendtransformeren.report.figures.power import plot_power_curve
 from lerendtransformeren.report.figures.reliability import (
-    RC_CATEGORIES,
     plot_reliability,
     plot_reliable_change,
 )
+from lerendtransformeren.vocabulary import RC_CATEGORIES
 from lerendtransformeren.report.figures.trajectories import (
     plot_organisation_trajectories,
     plot_trajectories,

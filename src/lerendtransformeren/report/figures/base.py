@@ -126,11 +126,11 @@ def _new_figure(width: float = 6.3, height: float = 3.6) -> MplFigure:
     return MplFigure(figsize=(width, height), layout="constrained")
 
 
-def _label(label: str | tuple[str, str], lang: str) -> str:
+def _label(label: str | Label, lang: str) -> str:
     return Label.of(label).pick(lang)
 
 
-def _both(label: str | tuple[str, str]) -> Label:
+def _both(label: str | Label) -> Label:
     return Label.of(label)
 
 

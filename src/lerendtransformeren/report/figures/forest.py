@@ -24,16 +24,16 @@ from lerendtransformeren.report.figures.base import (
 )
 from lerendtransformeren.report.format import check_lang, fmt_ci, fmt_num
 from lerendtransformeren.report.suppress import pseudonymise
+from lerendtransformeren.vocabulary import NOT_ESTIMATED
 
 #: What a forest plot shows in a row without an estimate.
-_NOT_ESTIMATED = Label("niet geschat", "not estimated")
 
 
 def plot_caterpillar(
     effects: pd.DataFrame,
     *,
     unit: str = "organisation",
-    label: str | tuple[str, str] = ("afwijking van het gemiddelde", "deviation from the mean"),
+    label: str | Label = ("afwijking van het gemiddelde", "deviation from the mean"),
     lang: str = "nl",
 ) -> Figure:
     """Caterpillar plot: unit effects with intervals, sorted, units pseudonymised.
@@ -102,7 +102,7 @@ def plot_caterpillar(
 def plot_forest(
     frame: pd.DataFrame,
     *,
-    xlabel: str | tuple[str, str],
+    xlabel: str | Label,
     label_col: str = "label",
     estimate: str = "estimate",
     ci_low: str = "ci_low",
@@ -110,7 +110,7 @@ def plot_forest(
     null: float = 0.0,
     log: bool = False,
     annotate: bool | str | None = None,
-    title: str | tuple[str, str] | None = None,
+    title: str | Label | None = None,
     level: float = 0.95,
     digits: int = 2,
     lang: str = "nl",
@@ -232,7 +232,7 @@ class _ForestRows:
     def numbers(self, i: int, lg: str) -> str:
         """Row ``i`` as "estimate [low; high]", or why it has no estimate or interval."""
         if not self.has[i]:
-            return _NOT_ESTIMATED.pick(lg)
+            return NOT_ESTIMATED.pick(lg)
         point = fmt_num(self.est[i], self.digits, lg)
         if not self.has_ci[i]:
             return f"{point} ({'geen BI' if lg == 'nl' else 'no CI'})"
@@ -319,7 +319,7 @@ def _write_forest_rows(
     n = len(pos)
     blend = mpl.transforms.blended_transform_factory(ax.transAxes, ax.transData)
     for i in np.flatnonzero(~rows.has):
-        ax.text(0.5, pos[i], _NOT_ESTIMATED.pick(lang), transform=blend, ha="center",
+        ax.text(0.5, pos[i], NOT_ESTIMATED.pick(lang), transform=blend, ha="center",
                 va="center", style="italic", color="#333333", fontsize=size,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
     if annotate:
@@ -361,7 +361,7 @@ def _forest_alt(
 
 
 def _forest_caption(
-    title: str | tuple[str, str] | None, *, null: float, log: bool, level: float, missing: bool,
+    title: str | Label | None, *, null: float, log: bool, level: float, missing: bool,
     lg: str,
 ) -> str:
     """Caption of a forest plot in ``lg``: the title, how to read it, and its missing rows."""
@@ -370,13 +370,13 @@ def _forest_caption(
     ref = _fmt_g(null, lg)
     if lg == "nl":
         scale = " Logaritmische schaal." if log else ""
-        gap = f" '{cap_first(_NOT_ESTIMATED.nl)}': voor die rij is er geen schatting." if missing else ""
+        gap = f" '{cap_first(NOT_ESTIMATED.nl)}': voor die rij is er geen schatting." if missing else ""
         return (
             f"{head}Punten: schattingen; lijnen: {pct}-betrouwbaarheidsintervallen; "
             f"stippellijn: geen effect ({ref}).{scale}{gap}"
         )
     scale = " Logarithmic scale." if log else ""
-    gap = f" '{cap_first(_NOT_ESTIMATED.en)}': there is no estimate for that row." if missing else ""
+    gap = f" '{cap_first(NOT_ESTIMATED.en)}': there is no estimate for that row." if missing else ""
     return (
         f"{head}Points: estimates; lines: {pct} confidence intervals; dashed "
         f"line: no effect ({ref}).{scale}{gap}"

@@ -12,6 +12,7 @@ from lerendtransformeren.lang import Label
 from lerendtransformeren.report.figures.base import STYLE, Figure, _localise_axes, _new_figure
 from lerendtransformeren.report.format import check_lang, fmt_int, fmt_num, fmt_pct
 from lerendtransformeren.report.suppress import SUPPRESSED, suppress_small_cells
+from lerendtransformeren.vocabulary import EXPECTED_LEVEL, GOAL_NOUNS
 from lerendtransformeren.scales.change import gas_tscore
 
 
@@ -111,7 +112,7 @@ def plot_gas(
 
 def _goals(n_goals: int) -> Label:
     """The word "goal(s)" for ``n_goals`` goals."""
-    return Label("doel" if n_goals == 1 else "doelen", "goal" if n_goals == 1 else "goals")
+    return GOAL_NOUNS[0] if n_goals == 1 else GOAL_NOUNS[1]
 
 
 def _gas_counts(values: pd.Series, n_goals: int, rho: float, k: int):
@@ -143,7 +144,7 @@ def _draw_gas(
 ) -> None:
     """One bar per possible T-score, 50 hatched (or a dashed line), suppressed bars marked."""
     step = float(np.diff(possible).min()) if len(possible) > 1 else 10.0
-    expected = Label("verwacht niveau (T = 50)", "expected level (T = 50)")
+    expected = EXPECTED_LEVEL
     bars = ax.bar(possible, heights, width=0.8 * step, color="#bbbbbb", edgecolor="black",
                   linewidth=0.6, zorder=2)
     bars[at_50].set_facecolor("white")

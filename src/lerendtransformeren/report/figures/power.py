@@ -7,6 +7,7 @@ from collections.abc import Hashable, Mapping
 import matplotlib as mpl
 import pandas as pd
 
+from lerendtransformeren.lang import Label
 from lerendtransformeren.report.figures.base import (
     STYLE,
     Figure,
@@ -23,7 +24,7 @@ def plot_power_curve(
     table: pd.DataFrame,
     *,
     by: str | None = None,
-    by_labels: Mapping[Hashable, str | tuple[str, str]] | None = None,
+    by_labels: Mapping[Hashable, str | Label] | None = None,
     target: float = 0.8,
     lang: str = "nl",
 ) -> Figure:

@@ -22,21 +22,12 @@ from lerendtransformeren.report.figures.base import (
 )
 from lerendtransformeren.report.format import check_lang, fmt_bounded, fmt_int, fmt_pct
 from lerendtransformeren.report.suppress import SUPPRESSED, suppress_small_cells
-from lerendtransformeren.report.tables import OFFER_LABELS
-
-#: Reliable-change categories in display order, with Dutch and English labels.
-RC_CATEGORIES: dict[str, Label] = {
-    "deteriorated": Label("verslechterd", "deteriorated"),
-    "unchanged": Label("onveranderd", "unchanged"),
-    "improved": Label("verbeterd", "improved"),
-    "recovered": Label("hersteld", "recovered"),
-}
-
+from lerendtransformeren.vocabulary import ALL_RESPONDENTS, OFFER_LABELS, RC_CATEGORIES
 
 def plot_reliability(
     reliability: pd.DataFrame,
     *,
-    labels: Mapping[Hashable, tuple[str, str]] | None = None,
+    labels: Mapping[Hashable, Label] | None = None,
     lang: str = "nl",
     reference: float = 0.70,
 ) -> Figure:
@@ -132,7 +123,7 @@ def plot_reliable_change(
     categories: pd.Series,
     *,
     by: pd.Series | None = None,
-    by_labels: Mapping[Hashable, tuple[str, str]] | None = None,
+    by_labels: Mapping[Hashable, Label] | None = None,
     recovered: bool = True,
     lang: str = "nl",
     k: int = 5,
@@ -212,12 +203,12 @@ def _check_rc_categories(known: pd.Series, recovered: bool) -> None:
 
 
 def _rc_groups(
-    known: pd.Series, by: pd.Series | None, by_labels: Mapping[Hashable, tuple[str, str]] | None
-) -> tuple[pd.Series, Mapping[Hashable, tuple[str, str]]]:
+    known: pd.Series, by: pd.Series | None, by_labels: Mapping[Hashable, Label] | None
+) -> tuple[pd.Series, Mapping[Hashable, Label]]:
     """The group of each respondent in ``known`` and the group labels (one group without ``by``)."""
     if by is None:
         groups = pd.Series("all", index=known.index)
-        by_labels = {"all": Label("alle respondenten", "all respondents")}
+        by_labels = {"all": ALL_RESPONDENTS}
     else:
         groups = by.loc[known.index]
         if by_labels is None:
@@ -227,7 +218,7 @@ def _rc_groups(
 
 def _draw_rc_bars(
     ax, shares: pd.DataFrame, totals: pd.Series, hidden: pd.DataFrame,
-    names: Mapping[Hashable, tuple[str, str]], lang: str,
+    names: Mapping[Hashable, Label], lang: str,
 ) -> None:
     """Bars of the shares per category (columns), one hatched series per group (rows)."""
     shown = list(shares.columns)
@@ -252,7 +243,7 @@ def _draw_rc_bars(
 
 
 def _rc_alt(
-    shares: pd.DataFrame, totals: pd.Series, names: Mapping[Hashable, tuple[str, str]], lg: str
+    shares: pd.DataFrame, totals: pd.Series, names: Mapping[Hashable, Label], lg: str
 ) -> str:
     """Alt text of the reliable-change figure in ``lg``: every group's share per category."""
     parts = []

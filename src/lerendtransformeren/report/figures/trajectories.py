@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from lerendtransformeren.exceptions import DataError
+from lerendtransformeren.lang import Label
 from lerendtransformeren.report.figures.base import (
     _LINES,
     STYLE,
@@ -25,17 +26,17 @@ from lerendtransformeren.report.figures.base import (
 )
 from lerendtransformeren.report.format import MISSING, check_lang, fmt_num
 from lerendtransformeren.report.suppress import assert_no_identifiers, pseudonymise
-from lerendtransformeren.report.tables import OFFER_LABELS
+from lerendtransformeren.vocabulary import OFFER_LABELS
 
 
 def plot_trajectories(
     data: pd.DataFrame,
     y: str,
     *,
-    label: str | tuple[str, str] | None = None,
+    label: str | Label | None = None,
     wave: str = "wave",
     by: str = "offer",
-    by_labels: Mapping[Hashable, tuple[str, str]] | None = None,
+    by_labels: Mapping[Hashable, Label] | None = None,
     lang: str = "nl",
     k: int = 5,
 ) -> Figure:
@@ -140,7 +141,7 @@ def plot_organisation_trajectories(
     data: pd.DataFrame,
     y: str,
     *,
-    label: str | tuple[str, str] | None = None,
+    label: str | Label | None = None,
     organisation: str = "organisation",
     wave: str = "wave",
     offer: str | None = "offer",

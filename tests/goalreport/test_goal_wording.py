@@ -15,7 +15,7 @@ from lerendtransformeren.goalreport import analyse_goal, build_goal_report, buil
 from lerendtransformeren.goalreport import blocks as B
 from lerendtransformeren.goalreport import fits
 from lerendtransformeren.goalreport.build import document_texts, write_goal_sections
-from lerendtransformeren.goalreport.references import BIBLIOGRAPHY, reference_list, uncited, unlisted
+from lerendtransformeren.report.references import BIBLIOGRAPHY, reference_list, uncited, unlisted
 from lerendtransformeren.goalreport.sections import Context
 from lerendtransformeren.report.figures import Figure
 from lerendtransformeren.report.provenance import collect_provenance

@@ -10,8 +10,8 @@ import pytest
 
 from lerendtransformeren.exceptions import SpecificationError
 from lerendtransformeren.report.provenance import collect_provenance
+from lerendtransformeren.report.references import REFERENCES
 from lerendtransformeren.report.text import (
-    REFERENCES,
     effect_sentence,
     fixed_effects_text,
     methods_paragraph,

@@ -14,7 +14,7 @@ from pathlib import Path
 from lerendtransformeren.goalreport import sections as S
 from lerendtransformeren.goalreport.analyse import DEFAULT_SEED, GoalResults, analyse_goal
 from lerendtransformeren.goalreport.overview import analyse_overview, overview_sections
-from lerendtransformeren.goalreport.references import reference_list
+from lerendtransformeren.report.references import reference_list
 from lerendtransformeren.lang import Label, check_lang
 from lerendtransformeren.report.figures import Figure
 from lerendtransformeren.report.provenance import collect_provenance

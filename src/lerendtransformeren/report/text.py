@@ -56,7 +56,6 @@ from lerendtransformeren.vocabulary import (
 
 __all__ = [
     "EFFECT_LABELS",
-    "REFERENCES",
     "effect_sentence",
     "fixed_effects_text",
     "variance_sentence",
@@ -116,61 +115,6 @@ def between_phrase(level: str) -> Label:
     inner = str(level).split(":")[-1]
     known = inner in UNIT_NOUNS or inner in UNITS_IN_TEXT
     return (Label("tussen ", "between ") if known else Label("op niveau ", "at level ")) + units_phrase(level)
-
-#: APA references of the methods and software cited by :func:`methods_paragraph`.
-REFERENCES: dict[str, str] = {
-    "bates2015": (
-        "Bates, D., Mächler, M., Bolker, B., & Walker, S. (2015). Fitting linear mixed-effects "
-        "models using lme4. Journal of Statistical Software, 67(1), 1-48. "
-        "https://doi.org/10.18637/jss.v067.i01"
-    ),
-    "harris2020": (
-        "Harris, C. R., Millman, K. J., van der Walt, S. J., et al. (2020). Array programming "
-        "with NumPy. Nature, 585, 357-362. https://doi.org/10.1038/s41586-020-2649-2"
-    ),
-    "hunter2007": (
-        "Hunter, J. D. (2007). Matplotlib: A 2D graphics environment. Computing in Science & "
-        "Engineering, 9(3), 90-95. https://doi.org/10.1109/MCSE.2007.55"
-    ),
-    "kuznetsova2017": (
-        "Kuznetsova, A., Brockhoff, P. B., & Christensen, R. H. B. (2017). lmerTest package: "
-        "Tests in linear mixed effects models. Journal of Statistical Software, 82(13), 1-26. "
-        "https://doi.org/10.18637/jss.v082.i13"
-    ),
-    "mckinney2010": (
-        "McKinney, W. (2010). Data structures for statistical computing in Python. In S. van "
-        "der Walt & J. Millman (Eds.), Proceedings of the 9th Python in Science Conference "
-        "(pp. 56-61). https://doi.org/10.25080/Majora-92bf1922-00a"
-    ),
-    "seabold2010": (
-        "Seabold, S., & Perktold, J. (2010). Statsmodels: Econometric and statistical modeling "
-        "with Python. In S. van der Walt & J. Millman (Eds.), Proceedings of the 9th Python in "
-        "Science Conference (pp. 92-96). https://doi.org/10.25080/Majora-92bf1922-011"
-    ),
-    "halekoh2014": (
-        "Halekoh, U., & Højsgaard, S. (2014). A Kenward-Roger approximation and parametric "
-        "bootstrap methods for tests in linear mixed models - the R package pbkrtest. Journal "
-        "of Statistical Software, 59(9), 1-30. https://doi.org/10.18637/jss.v059.i09"
-    ),
-    "kenward1997": (
-        "Kenward, M. G., & Roger, J. H. (1997). Small sample inference for fixed effects from "
-        "restricted maximum likelihood. Biometrics, 53(3), 983-997. "
-        "https://doi.org/10.2307/2533558"
-    ),
-    "satterthwaite1946": (
-        "Satterthwaite, F. E. (1946). An approximate distribution of estimates of variance "
-        "components. Biometrics Bulletin, 2(6), 110-114. https://doi.org/10.2307/3002019"
-    ),
-    "virtanen2020": (
-        "Virtanen, P., Gommers, R., Oliphant, T. E., et al. (2020). SciPy 1.0: Fundamental "
-        "algorithms for scientific computing in Python. Nature Methods, 17, 261-272. "
-        "https://doi.org/10.1038/s41592-019-0686-2"
-    ),
-    "waskom2021": (
-        "Waskom, M. L. (2021). seaborn: Statistical data visualization. Journal of Open "
-        "Source Software, 6(60), 3021. https://doi.org/10.21105/joss.03021"
-    ),
-}
 
 _FIXED = ["estimate", "df", "t", "p", "ci_low", "ci_high"]
 
@@ -534,7 +478,7 @@ def methods_paragraph(
     Returns
     -------
     str
-        Citations are (Author, year) keys of :data:`REFERENCES`.
+        Citations are (Author, year) of works in :data:`lerendtransformeren.report.references.REFERENCES`.
 
     Examples
     --------

@@ -468,7 +468,7 @@ def test_a_result_loads_the_report_layer_on_its_first_report_only():
         before = "lerendtransformeren.report" in sys.modules or "matplotlib" in sys.modules
         text = res.report(lang="en")
         after = "lerendtransformeren.report" in sys.modules
-        print(before, after, text.startswith("The effect of time (per wave) was 0.19"))
+        print(before, after, text.startswith("The effect of time (per wave) was b = 0.19"))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True", "True"], out.stdout + out.stderr

@@ -230,3 +230,21 @@ def test_counts_of_organisations_come_from_the_data(study):
     assert "twee organisaties per doel" in text and "de vier doelen" in text
     assert "Met 11 organisaties" in text and "maar 11 zijn" in text
     assert "drie organisaties per doel" not in text and "vijftien" not in text and "vijf doelen" not in text
+
+
+def test_group_tables_hide_a_second_cell_where_a_published_total_would_reveal_one(study):
+    # goal 5: 'teamleider' has fewer than five measurements with the offer; the n per
+    # condition over all roles stands in the descriptives table, so a second role must go too
+    res = analyse_goal(study, 5)
+    tables = [B.group_table(g.stats, res.primary, study.programme.groupings[g.column], res.k) for g in res.groups]
+    checked = 0
+    for table in tables:
+        hidden = table.suppressed
+        n_cols = [c for c in hidden.columns if c[1] == "n"]
+        for col in n_cols:
+            if hidden[col].any():
+                checked += 1
+                assert hidden[col].sum() >= 2, (table.title_nl, col)
+        rows = hidden[n_cols]
+        assert not (rows.sum(axis=1) == 1).any(), table.title_nl
+    assert checked

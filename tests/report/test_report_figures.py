@@ -125,7 +125,7 @@ def test_caterpillar_is_sorted_by_estimate():
     labels = [t.get_text() for t in fig.figure.axes[0].get_yticklabels()]
     assert labels == ["team B", "team C", "team A"]
     assert "from -0.30 (team B) to 0.20 (team A)" in fig.alt("en")
-    assert "For 2 of the 3 teams" in fig.alt("en")
+    assert "For two of the three teams" in fig.alt("en")
 
 
 def test_reliable_change_suppresses_small_bars():

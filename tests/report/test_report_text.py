@@ -34,14 +34,14 @@ FIXED = pd.DataFrame(
 
 def test_effect_sentence_in_both_languages():
     assert effect_sentence(FIXED, "offer", lang="nl") == (
-        "Het effect van het ondersteuningsaanbod was 0,18 (95%-BI [0,11; 0,25]), t(12,4) = 5,10, p < ,001."
+        "Het effect van het ondersteuningsaanbod was b = 0,18 (95%-BI [0,11; 0,25]; t(12,4) = 5,10; p < ,001)."
     )
     assert effect_sentence(FIXED, "offer", lang="en") == (
-        "The effect of the support offer was 0.18 (95% CI [0.11, 0.25]), t(12.4) = 5.10, p < .001."
+        "The effect of the support offer was b = 0.18, 95% CI [0.11, 0.25], t(12.4) = 5.10, p < .001."
     )
     # p exactly .001 is reported as such; df never get a thousands separator (APA)
     assert effect_sentence(FIXED, "wave", lang="nl", label="tijd") == (
-        "Het effect van tijd was -0,02 (95%-BI [-0,04; 0,00]), t(2900,3) = -2,09, p = ,001."
+        "Het effect van tijd was b = -0,02 (95%-BI [-0,04; 0,00]; t(2900,3) = -2,09; p = ,001)."
     )
 
 
@@ -116,7 +116,7 @@ def test_patsy_factor_columns_read_as_words_in_sentences():
     fixed = pd.DataFrame({"estimate": [-0.2], "se": [0.15], "df": [197.0], "t": [-1.29], "p": [0.198],
                           "ci_low": [-0.5], "ci_high": [0.1]}, index=["C(ses, Treatment('hoog'))[T.laag]"])
     assert effect_sentence(fixed, fixed.index[0], lang="nl").startswith(
-        "Het effect van ses = laag (t.o.v. de referentiecategorie) was -0,20")
+        "Het effect van ses = laag (t.o.v. de referentiecategorie) was b = -0,20")
     assert term_phrase("offer:C(goal)[T.5]") == ("het ondersteuningsaanbod × goal = 5", "the support offer × goal = 5")
     assert term_phrase("wave:ses[T.laag]")[1] == "time (per wave) × ses = laag"
     assert term_phrase("np.log(contacts + 1)") == ("np.log(contacts + 1)",) * 2

@@ -77,7 +77,9 @@ def group_table(stats: pd.DataFrame, measure: Measure, grouping: Grouping, k: in
     """n, M, SD of one measure per group and offer condition, small cells suppressed."""
     conditions = list(dict.fromkeys(c for c, _ in stats.columns))
     counts = stats[[(c, "n") for c in conditions]].droplevel(1, axis=1)
-    sup = suppress_small_cells(stats, counts, k, margins="rows")
+    # both margins are published: the n per group over the conditions can be summed from
+    # this table, and the n per condition over all groups stands in the descriptives table
+    sup = suppress_small_cells(stats, counts, k, margins="both")
     frame = stats.mask(sup.mask)
     columns = []
     for c in conditions:
@@ -157,10 +159,13 @@ def ratio_table(rows: Mapping[str, pd.Series], measures: Mapping[str, Measure], 
     head_en = "/".join(V.RATIOS[k][1].en for k in ("binary", "count") if k in kinds)
     notes = {
         "binary": Label("OR = oddsratio (ja/nee-uitkomsten)", "OR = odds ratio (yes/no outcomes)"),
-        "count": Label("IR = incidentieratio: de verhouding van de gemiddelde aantallen",
-                       "RR = rate ratio: the ratio of the mean counts"),
+        "count": Label("IRR = incidentieratio: de verhouding van de gemiddelde aantallen",
+                       "IRR = incidence rate ratio: the ratio of the mean counts"),
     }
     said = [notes[k] for k in ("binary", "count") if k in kinds]
+    scale = {frozenset({"binary"}): Label("logitschaal", "logit scale"),
+             frozenset({"count"}): Label("logschaal", "log scale")}.get(
+        frozenset(kinds), Label("logit- of logschaal", "logit or log scale"))
     return Table(
         frame=frame,
         columns=(
@@ -173,11 +178,11 @@ def ratio_table(rows: Mapping[str, pd.Series], measures: Mapping[str, Measure], 
         ),
         title_nl=f"Effect van het aanbod in doel {goal} op zorguitkomsten (GEE)",
         title_en=f"Effect of the offer in goal {goal} on care outcomes (GEE)",
-        note_nl=("; ".join(n.nl for n in said) + "; 1 = geen verschil. b = schatting op de "
-                 "logit- of logschaal met SE volgens Mancl en DeRouen (2001), organisaties als "
+        note_nl=("; ".join(n.nl for n in said) + f"; 1 = geen verschil. b = schatting op de "
+                 f"{scale.nl} met SE volgens Mancl en DeRouen (2001), organisaties als "
                  "clusters. df = aantal organisaties min de parameters op organisatieniveau."),
-        note_en=("; ".join(n.en for n in said) + "; 1 = no difference. b = estimate on the "
-                 "logit or log scale with SE after Mancl and DeRouen (2001), organisations as clusters. "
+        note_en=("; ".join(n.en for n in said) + f"; 1 = no difference. b = estimate on the "
+                 f"{scale.en} with SE after Mancl and DeRouen (2001), organisations as clusters. "
                  "df = number of organisations minus the organisation-level parameters."),
         stub_nl=("Uitkomst",),
         stub_en=("Outcome",),
@@ -221,6 +226,12 @@ def with_note(table: Table, note: Label) -> Table:
 
 def with_title(table: Table, title: Label) -> Table:
     return replace(table, title_nl=title.nl, title_en=title.en)
+
+
+def for_whom(table: Table, respondents: Label) -> Table:
+    """The table with its respondents after its title: 'Steekproef ...: gezinnen'."""
+    return replace(table, title_nl=f"{table.title_nl}: {respondents.nl}",
+                   title_en=f"{table.title_en}: {respondents.en}")
 
 
 # --- phrases ---------------------------------------------------------------------------------

@@ -101,12 +101,19 @@ def _paragraph(res: OverviewResults, ctx) -> str:
     low, high = min(res.organisations, default=0), max(res.organisations, default=0)
     per_goal = ctx.count(low) if low == high else Label(
         f"{fmt_count(low, 'nl')} tot {fmt_count(high, 'nl')}", f"{fmt_count(low, 'en')} to {fmt_count(high, 'en')}")
+    # a lower bound that rounds to 0,00 is 'just' favourable: say so, or the figure contradicts the text
+    near = [str(g) for g, r in eff.iterrows() if str(g) in favourable and r["d_low"] < 0.005]
     if favourable:
         verdict = ctx.say(f"Bij doel {join_words(favourable, 'nl')} ligt het interval geheel aan "
-                          "de gunstige kant van nul.",
+                          "de gunstige kant van nul",
                           f"For goal{'s' if len(favourable) > 1 else ''} "
                           f"{join_words(favourable, 'en')} the interval lies entirely on the "
-                          "favourable side of zero.")
+                          "favourable side of zero")
+        if near:
+            verdict += ctx.say(f" (bij doel {join_words(near, 'nl')} net: de ondergrens is afgerond nul)",
+                               f" (for goal{'s' if len(near) > 1 else ''} {join_words(near, 'en')} only "
+                               "just: the lower bound rounds to zero)")
+        verdict += "."
     else:
         verdict = ctx.say("Bij geen enkel doel ligt het interval geheel aan de gunstige kant van nul.",
                           "For no goal does the interval lie entirely on the favourable side of zero.")

@@ -93,23 +93,23 @@ def design_section(res: GoalResults, ctx: Context) -> Section:
     g, n_org, lang = ctx.goal, int(res.organisations["organisation"].nunique()), ctx.lang
     blocks: list = [ctx.say(
         f"Dit rapport gaat over transformatiedoel {g.code}, \u2018{g.name_nl}\u2019: "
-        f"{_lower_first(g.description_nl)} Het doel wordt getrokken door {g.workplace}.",
+        f"{_lower_first(g.description_nl)} Het doel wordt getrokken door de {g.workplace}.",
         f"This report is about transformation goal {g.code}, \u2018{g.name_en}\u2019: "
-        f"{_lower_first(g.description_en)} The goal is led by {g.workplace}.")]
+        f"{_lower_first(g.description_en)} The goal is led by the {g.workplace}.")]
     blocks.append(ctx.say(
-        f"Aan dit doel werken {fmt_int(n_org, lang)} praktijkorganisaties mee. Zij kregen het "
+        f"Aan dit doel werken {fmt_count(n_org, lang)} praktijkorganisaties mee. Zij kregen het "
         "ondersteuningsaanbod (coaching, intervisie en actieleren) volgens een stepped-wedge-"
         "opzet (Hussey & Hughes, 2007): alle organisaties beginnen zonder aanbod en stappen op "
         "een vast moment over, elke organisatie op een ander meetmoment (tabel hieronder). Zo "
-        "is elke organisatie haar eigen controle, en zijn er op elk meetmoment behalve het "
-        f"eerste en het laatste metingen met en zonder aanbod. Er zijn {len(res.waves)} "
-        "meetmomenten, een half jaar uit elkaar.",
-        f"{fmt_int(n_org, lang)} practice organisations work on this goal. They received the "
+        "is elke organisatie haar eigen controlegroep, en zijn er op elk meetmoment behalve het "
+        f"eerste en het laatste metingen met én zonder aanbod. Er zijn {fmt_count(len(res.waves), lang)} "
+        "meetmomenten, met telkens een halfjaar ertussen.",
+        f"{cap(fmt_count(n_org, lang))} practice organisations work on this goal. They received the "
         "support offer (coaching, peer consultation and action learning) in a stepped-wedge "
         "design (Hussey & Hughes, 2007): all organisations start without the offer and cross "
         "over at a fixed moment, each at a different wave (table below). Each organisation is "
         "thus its own control, and every wave but the first and the last has measurements "
-        f"with and without the offer. There are {len(res.waves)} waves, six months apart."))
+        f"with and without the offer. There are {fmt_count(len(res.waves), lang)} waves, six months apart."))
     if not res.organisations.empty and res.waves:
         blocks.append(B.design_table(res.organisations, res.waves, lang))
     names = [m.label(lang) for m in res.absent]
@@ -142,16 +142,16 @@ def sample_section(res: GoalResults, ctx: Context) -> Section:
         share = fmt_pct(s.n_last / s.n_first, 0, lang) if s.n_first else "\u2014"
         blocks.append(ctx.say(
             f"Op T{s.first} deden {fmt_int(s.n_first, lang)} {kind} mee, op T{s.last} nog "
-            f"{fmt_int(s.n_last, lang)} ({share}). Uitval is in een longitudinale studie gewoon; "
-            "het multilevelmodel gebruikt alle beschikbare metingen en is geldig als uitval "
-            "samenhangt met eerdere metingen (missing at random), niet als die samenhangt met "
-            "de niet-gemeten uitkomst zelf.",
+            f"{fmt_int(s.n_last, lang)} ({share}). Uitval is in een longitudinale studie gebruikelijk. "
+            "Het multilevelmodel gebruikt alle beschikbare metingen en blijft geldig zolang uitval "
+            "alleen samenhangt met gemeten gegevens, zoals eerdere metingen (missing at random), "
+            "niet als die samenhangt met de niet-gemeten uitkomst zelf.",
             f"At T{s.first} {fmt_int(s.n_first, lang)} {kind} took part, at T{s.last} "
-            f"{fmt_int(s.n_last, lang)} ({share}). Dropout is usual in a longitudinal study; "
-            "the multilevel model uses every available measurement and is valid when dropout "
-            "depends on earlier measurements (missing at random), not when it depends on the "
-            "unmeasured outcome itself."))
-        blocks.append(sample_table(s.data, levels, k=res.k))
+            f"{fmt_int(s.n_last, lang)} ({share}). Dropout is common in a longitudinal study. "
+            "The multilevel model uses every available measurement and stays valid as long as "
+            "dropout depends only on what was measured, such as earlier measurements (missing at "
+            "random), not when it depends on the unmeasured outcome itself."))
+        blocks.append(B.for_whom(sample_table(s.data, levels, k=res.k), V.RESPONDENTS[s.respondent]))
     return Section(ctx.heading("sample"), blocks)
 
 
@@ -264,11 +264,13 @@ def _dose_section(res: GoalResults, ctx: Context) -> Section | None:
         "Deelname aan het aanbod per meetmoment (aantal keer in het halfjaar ervoor)",
         "Participation in the offer per wave (times in the six months before)"))
     return Section(ctx.heading("dose"), [ctx.say(
-        "Hoe vaak professionals aan de onderdelen van het aanbod deelnamen (de 'dosis'). "
+        "De tabel toont hoe vaak professionals aan de onderdelen van het aanbod deelnamen (de "
+        "\u2018dosis\u2019). "
         "Zonder aanbod is deelname nul; verschillen in dosis tussen professionals kunnen "
         "samenhangen met hun motivatie, dus een verband tussen dosis en uitkomst is geen "
         "bewijs van effect.",
-        "How often professionals took part in the parts of the offer (the 'dose'). Without "
+        "The table shows how often professionals took part in the parts of the offer (the "
+        "\u2018dose\u2019). Without "
         "the offer, participation is zero; differences in dose between professionals may "
         "reflect their motivation, so a link between dose and outcome is no proof of an "
         "effect."), table])
@@ -278,17 +280,18 @@ def change_section(res: GoalResults, ctx: Context) -> Section:
     blocks: list = [ctx.say(
         "De tabel geeft per meetmoment het gemiddelde met en zonder aanbod. Omdat organisaties "
         "op verschillende momenten starten, verschillen de groepen per meetmoment ook in "
-        "organisatie: lees de kolommen daarom niet als een experiment. Het effect van het "
-        "aanbod volgt uit het model in de volgende paragraaf.",
+        "organisatie: lees het verschil tussen \u2018met\u2019 en \u2018zonder aanbod\u2019 per "
+        "meetmoment daarom niet als effect van het aanbod. Dat effect volgt uit het model in de "
+        "volgende paragraaf.",
         "The table gives the mean per wave with and without the offer. Because organisations "
         "start at different waves, the groups at a wave also differ in organisation: do not "
-        "read the columns as an experiment. The effect of the offer follows from the model in "
-        "the next section.")]
+        "read the difference between \u2018with\u2019 and \u2018without the offer\u2019 at a wave as "
+        "the effect of the offer. That effect follows from the model in the next section.")]
     for s in res.samples:
         ms = {m.column: m.name for m in res.present if m.respondent == s.respondent and m.kind != "count"}
         if not ms:
             continue
-        table = descriptives_table(s.data, ms, by="offer", k=res.k)
+        table = B.for_whom(descriptives_table(s.data, ms, by="offer", k=res.k), V.RESPONDENTS[s.respondent])
         if any(m.kind == "binary" for m in res.present if m.column in ms):
             table = B.with_note(table, Label(" Voor ja/nee-uitkomsten is M het aandeel ja.",
                                              " For yes/no outcomes M is the proportion yes."))
@@ -358,16 +361,26 @@ def _df_caveat(res: GoalResults, ctx: Context) -> str:
 
 def _own_sentence(res: GoalResults, ctx: Context) -> str:
     m, n = res.primary, ctx.count(res.n_goal_organisations)
+    base = next(e.row for e in res.effects if e.measure == m)
+    fragile = "" if _includes_zero(base) or not _includes_zero(res.own) else ctx.say(
+        " In deze analyse omvat het interval nul: het effect is dus niet robuust tegen een eigen "
+        "tijdstrend van dit doel.",
+        " In this analysis the interval includes zero: the effect is therefore not robust to a "
+        "time trend of this goal's own.")
     return ctx.say(
         f"Gevoeligheidsanalyse 1, eigen tijdseffecten: met alleen de {n.nl} organisaties van dit "
         f"doel was het effect op {m.name.nl} {B.stat(res.own, 'nl')}. Hier zijn aanbod en tijd "
         "sterker met elkaar verweven, dus het interval is breder; wijken beide schattingen "
-        "sterk af, dan verschilt de tijdstrend van dit doel waarschijnlijk van die van de "
+        "sterk van elkaar af, dan verschilt de tijdstrend van dit doel waarschijnlijk van die van de "
         "andere doelen.",
         f"Sensitivity analysis 1, own time effects: with only this goal's {n.en} organisations "
         f"the effect on {m.name.en} was {B.stat(res.own, 'en')}. Here offer and time are more "
         "entangled, so the interval is wider; if the two estimates differ a lot, this goal's "
-        "time trend probably differs from that of the other goals.")
+        "time trend probably differs from that of the other goals.") + fragile
+
+
+def _includes_zero(row) -> bool:
+    return bool(row["ci_low"] <= 0 <= row["ci_high"])
 
 
 def _slope_sentence(res: GoalResults, ctx: Context) -> str:
@@ -384,17 +397,20 @@ def _slope_sentence(res: GoalResults, ctx: Context) -> str:
         return intro + ctx.say("Dit model kon niet worden geschat.", "This model could not be estimated.")
     base = next(e.row for e in res.effects if e.measure == m)
     if s.slope_variance is None or s.slope_variance <= 1e-10 * max(1.0, abs(base["estimate"]) ** 2):
-        n = ctx.count(res.n_organisations)
+        n, per_goal = ctx.count(res.n_organisations), ctx.count(res.n_goal_organisations)
         return intro + ctx.say(
             "De variantie van dat effect tussen organisaties is op nul geschat: de gegevens "
             "laten geen verschil in effect tussen organisaties zien. Het model valt dan samen "
             f"met het hoofdmodel, en het effect blijft {B.stat(s.row, 'nl')}. Met {n.nl} "
-            "organisaties zegt dat weinig: een verschil kan bestaan zonder dat de gegevens het "
-            "laten zien.",
+            f"organisaties, {per_goal.nl} per doel, zegt dat weinig: een verschil kan bestaan "
+            "zonder dat de gegevens het laten zien. Dan is het interval van het hoofdmodel te "
+            "smal, en zijn de vele vrijheidsgraden niet meer dan die van een z-toets.",
             "The variance of that effect between organisations was estimated at zero: the data "
             "show no difference in effect between organisations. The model then equals the main "
-            f"model, and the effect remains {B.stat(s.row, 'en')}. With {n.en} organisations "
-            "that says little: a difference may exist without the data showing it.")
+            f"model, and the effect remains {B.stat(s.row, 'en')}. With {n.en} organisations, "
+            f"{per_goal.en} per goal, that says little: a difference may exist without the data "
+            "showing it. The main model's interval is then too narrow, and its many degrees of "
+            "freedom amount to no more than a z test.")
     sd = fmt_num(s.slope_sd, 2, lang)
     return intro + ctx.say(
         f"De standaardafwijking van het effect tussen organisaties is {sd} punten. Het effect "
@@ -416,15 +432,22 @@ def _detail_section(res: GoalResults, ctx: Context) -> Section:
     row_label = B.term_labels([d.term]).get(d.term, Label("Aanbod", "Offer")).pick(lang)
     sd = fmt_num(eff.d["sd"], 2, lang) if eff.d is not None else "\u2014"
     dval = fmt_num(eff.d["d"], 2, lang) if eff.d is not None else "\u2014"
+    direction = Label("", "") if m.higher_is_better else Label(
+        " (lager is gunstig; in het overzicht staat d met het teken omgekeerd, zodat positief "
+        "gunstig is)", " (lower is favourable; the overview shows d with its sign reversed, so "
+        "that positive is favourable)")
     blocks: list = [ctx.say(
-        f"Het volledige model voor de primaire uitkomst van dit doel, {m.name.nl}. De rij "
-        f"'{row_label}' is het effect voor dit doel. Gedeeld door de totale standaardafwijking "
-        f"van het model ({sd}) is het effect {dval} SD.",
-        f"The full model for this goal's primary outcome, {m.name.en}. The row '{row_label}' "
-        f"is the effect for this goal. Divided by the model's total standard deviation ({sd}) "
-        f"the effect is {dval} SD.")]
+        f"De tabel hieronder toont het volledige model voor de primaire uitkomst van dit doel, "
+        f"{m.name.nl}. De rij \u2018{row_label}\u2019 is het effect voor dit doel. Gedeeld door "
+        f"de totale standaardafwijking van het model ({sd}) is het gestandaardiseerde effect "
+        f"d = {dval}{direction.nl}.",
+        f"The table below shows the full model for this goal's primary outcome, {m.name.en}. "
+        f"The row \u2018{row_label}\u2019 is the effect for this goal. Divided by the model's "
+        f"total standard deviation ({sd}) the standardised effect is d = {dval}{direction.en}.")]
     blocks.append(fixed_effects_table(summary.fixed, B.term_labels(list(summary.fixed.index))))
-    blocks.append(variance_sentence(summary.variance, lang=lang, labels=V.VARIANCE_PHRASES))
+    who = V.RESPONDENTS[m.respondent]
+    phrases = {level: Label(p.nl.format(who.nl), p.en.format(who.en)) for level, p in V.VARIANCE_PHRASES.items()}
+    blocks.append(variance_sentence(summary.variance, lang=lang, labels=phrases))
     blocks.append(variance_table(summary.variance))
     if d.singular:
         blocks.append(ctx.say("Let op: een variantiecomponent is op nul geschat (singuliere "
@@ -501,7 +524,9 @@ def care_section(res: GoalResults, ctx: Context) -> Section | None:
     if res.ratios:
         blocks.append(B.ratio_table({r.measure.column: r.row for r in res.ratios},
                                     ctx.programme.measures, res.goal))
-    return Section(ctx.heading("care"), blocks)
+    kinds = {m.kind for m in res.observed}
+    heading = "care" if len(kinds) > 1 else f"care_{next(iter(kinds))}"
+    return Section(ctx.heading(heading), blocks)
 
 
 # --- 7. groups -----------------------------------------------------------------------------------
@@ -520,15 +545,20 @@ def _moderation_sentence(group, ctx: Context) -> str:
                        f"Whether the offer's effect differs by {name} could not be tested (too "
                        "few measurements in some groups).")
     row, lang = group.test, ctx.lang
-    stat = f_statistic(row["F"], row["numdf"], row["dendf"], lang) + ", " + fmt_p(row["p"], lang, prefix=True)
+    stat = f_statistic(row["F"], row["numdf"], row["dendf"], lang) + Label("; ", ", ").pick(lang) + fmt_p(
+        row["p"], lang, prefix=True)
     if row["p"] < 0.05:
-        verdict = ctx.say("het effect lijkt te verschillen tussen de groepen; bekijk de tabel en "
-                          "wees voorzichtig met dit verkennende resultaat",
-                          "the effect seems to differ between groups; look at the table and be "
-                          "careful with this exploratory result")
+        verdict = ctx.say("het effect lijkt te verschillen tussen de groepen. Dit is een van "
+                          "meerdere verkennende toetsen en kan op toeval berusten; de tabel laat "
+                          "zien waar het verschil zit",
+                          "the effect seems to differ between groups. This is one of several "
+                          "exploratory tests and may be due to chance; the table shows where the "
+                          "difference lies")
     else:
-        verdict = ctx.say("er is geen duidelijk verschil gevonden, wat niet hetzelfde is als gelijk",
-                          "no clear difference was found, which is not the same as equal")
+        verdict = ctx.say("er is geen duidelijk verschil gevonden, wat niet betekent dat het "
+                          "effect in alle groepen gelijk is",
+                          "no clear difference was found, which does not mean that the effect is "
+                          "the same in all groups")
     return ctx.say(f"Verschil in effect van het aanbod naar {name}: {stat}; {verdict}.",
                    f"Difference in the offer's effect by {name}: {stat}; {verdict}.")
 
@@ -542,19 +572,20 @@ def groups_section(res: GoalResults, ctx: Context) -> Section | None:
     if tested:
         blocks: list = [ctx.say(
             f"Verschilt de score op {m.name.nl} tussen groepen gezinnen, en werkt het aanbod voor sommige "
-            "groepen anders? De tabellen beschrijven; de zin onder elke tabel toetst of het "
-            "effect van het aanbod per groep verschilt (interacties aanbod \u00d7 kenmerk in één "
-            f"model met {names} samen, in de organisaties van dit doel, gecorrigeerd voor "
-            "meetmoment; F-toetsen met vrijheidsgraden volgens Satterthwaite). Zulke toetsen "
-            "hebben weinig onderscheidend vermogen: geen significant verschil betekent niet dat "
-            "het aanbod voor iedereen gelijk werkt. Ze zijn verkennend.",
+            "groepen anders? De tabellen zijn beschrijvend. Onder elke tabel staat de toets of het "
+            "effect van het aanbod per groep verschilt. Die toetsen komen uit één model met de "
+            f"interacties aanbod \u00d7 kenmerk voor {names} samen, in de organisaties van dit "
+            "doel en gecorrigeerd voor meetmoment (F-toetsen, vrijheidsgraden volgens "
+            "Satterthwaite). Zulke toetsen hebben weinig onderscheidend vermogen: het ontbreken "
+            "van een significant verschil betekent niet dat het aanbod voor iedereen gelijk werkt. "
+            "Ze zijn verkennend.",
             f"Do scores on {m.name.en} differ between groups of families, and does the offer work "
-            "differently for some groups? The tables describe; the sentence below each table "
-            "tests whether the offer's effect differs by group (offer \u00d7 characteristic "
-            f"interactions in one model with {names} together, in this goal's organisations, "
-            "adjusted for wave; F tests with Satterthwaite df). Such tests have little power: no "
-            "significant difference does not mean the offer works the same for everyone. They "
-            "are exploratory.")]
+            "differently for some groups? The tables are descriptive. Below each table is the test "
+            "of whether the offer's effect differs by group. Those tests come from one model with "
+            f"the offer \u00d7 characteristic interactions for {names} together, in this goal's "
+            "organisations and adjusted for wave (F tests, Satterthwaite df). Such tests have "
+            "little power: the absence of a significant difference does not mean the offer works "
+            "the same for everyone. They are exploratory.")]
     else:
         who = V.RESPONDENTS[m.respondent].pick(lang)
         blocks = [ctx.say(
@@ -626,7 +657,7 @@ def reliable_change_section(res: GoalResults, ctx: Context) -> Section | None:
 
 def conclusions_section(res: GoalResults | None, ctx: Context) -> Section:
     return Section(ctx.heading("conclusions"), [ctx.say(
-        "Deze paragraaf is bewust leeg gelaten. De onderzoekers en de werkplaats trekken de "
+        "Deze paragraaf is bewust leeggelaten. De onderzoekers en de werkplaats trekken de "
         "conclusies, samen met de praktijk: wat betekenen deze cijfers voor het doel, wat is "
         "goed genoeg, en wat is de volgende stap?",
         "This section is deliberately left empty. The researchers and the workplace draw the "
@@ -638,7 +669,7 @@ def privacy_and_data(k: int, ctx: Context) -> list[str]:
     """The paragraphs on small numbers and on where the data came from."""
     small = ctx.say(
         f"Kleine aantallen: elke getoonde statistiek rust op ten minste {k} respondenten; "
-        "kleinere cellen zijn vervangen door \u00d7, en waar een totaal zo'n cel zou verraden is "
+        "kleinere cellen zijn vervangen door \u00d7, en waar een totaal zo'n cel zou verraden, is "
         "ook een tweede cel verborgen. Organisaties zijn aangeduid met een letter; er staan geen "
         "namen of nummers van personen, gezinnen, professionals of teams in dit rapport.",
         f"Small numbers: every statistic shown rests on at least {k} respondents; smaller cells "

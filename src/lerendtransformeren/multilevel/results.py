@@ -542,7 +542,7 @@ class MultilevelResult:
         >>> from lerendtransformeren.synthetic import nested_example
         >>> d = nested_example()  # 10 organisations x 4 teams x 6 waves
         >>> print(fit("y ~ wave + (1 | org/team)", d).report(lang="en"))  # doctest: +ELLIPSIS
-        The effect of time (per wave) was 0.19 (95% CI [0.12, 0.26]), t(199) = 5.53, p < .001. ...
+        The effect of time (per wave) was b = 0.19, 95% CI [0.12, 0.26], t(199) = 5.53, p < .001. ...
         """
         return present("multilevel.report", self, lang=lang, labels=labels)
 

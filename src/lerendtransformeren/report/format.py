@@ -23,7 +23,7 @@ import math
 from numbers import Real
 
 from lerendtransformeren.exceptions import SpecificationError
-from lerendtransformeren.lang import LANGS, check_lang
+from lerendtransformeren.lang import LANGS, Label, check_lang
 from lerendtransformeren.vocabulary import NUMBER_WORDS
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "fmt_num",
     "fmt_int",
     "fmt_count",
+    "fmt_k_of_n",
     "fmt_bounded",
     "fmt_pct",
     "fmt_p",
@@ -145,6 +146,25 @@ def fmt_count(n: int, lang: str = "nl") -> str:
     if 0 <= n < 10:
         return NUMBER_WORDS[n].pick(lang)
     return fmt_int(n, lang)
+
+
+def fmt_k_of_n(k: int, n: int, lang: str = "nl") -> str:
+    """'k of the n' before a plural noun, as a reader says it: none, one, all, both.
+
+    Examples
+    --------
+    >>> [fmt_k_of_n(k, 3, "nl") for k in (0, 1, 2, 3)]
+    ['geen van de drie', 'één van de drie', 'twee van de drie', 'alle drie']
+    >>> fmt_k_of_n(2, 2, "en"), fmt_k_of_n(0, 15, "en"), fmt_k_of_n(4, 15, "en")
+    ('both', 'none of the 15', 'four of the 15')
+    """
+    k, n = int(k), int(n)
+    of = fmt_count(n, lang)
+    if k == n:
+        return Label("beide", "both").pick(lang) if n == 2 else Label("alle {}", "all {}").pick(lang).format(of)
+    if k == 0:
+        return Label("geen van de {}", "none of the {}").pick(lang).format(of)
+    return Label("{} van de {}", "{} of the {}").pick(lang).format(fmt_count(k, lang), of)
 
 
 def fmt_bounded(x: float | None, digits: int = 2, lang: str = "nl") -> str:

@@ -505,17 +505,17 @@ def variance_table(
         "intraklassecorrelatie (ICC) van dat niveau."
     )
     note_en = (
-        "Share = the level's variance divided by the total variance: the intraclass "
-        "correlation (ICC) of that level."
+        "Share = the level's variance divided by the total variance: for a grouping level, "
+        "the intraclass correlation (ICC) of that level; the residual share is no ICC."
     )
     if {"organisation", "organisation:team"} <= set(frame.index.get_level_values("level")):
         note_nl += (
-            " De correlatie tussen twee metingen in hetzelfde team is de som van de aandelen "
-            "van organisatie en team."
+            " De correlatie tussen metingen van verschillende respondenten in hetzelfde team is "
+            "de som van de aandelen van organisatie en team."
         )
         note_en += (
-            " The correlation between two measurements in the same team is the sum of the "
-            "organisation and team shares."
+            " The correlation between measurements of different respondents in the same team "
+            "is the sum of the organisation and team shares."
         )
     if slopes:
         note_nl += (

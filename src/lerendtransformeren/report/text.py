@@ -341,9 +341,9 @@ def effect_sentence(
     >>> fixed = pd.DataFrame({"estimate": [0.18], "se": [0.035], "df": [12.4], "t": [5.1],
     ...     "p": [0.00021], "ci_low": [0.11], "ci_high": [0.25]}, index=["offer"])
     >>> effect_sentence(fixed, "offer", lang="nl")
-    'Het effect van het ondersteuningsaanbod was 0,18 (95%-BI [0,11; 0,25]), t(12,4) = 5,10, p < ,001.'
+    'Het effect van het ondersteuningsaanbod was b = 0,18 (95%-BI [0,11; 0,25]; t(12,4) = 5,10; p < ,001).'
     >>> effect_sentence(fixed, "offer", lang="en")
-    'The effect of the support offer was 0.18 (95% CI [0.11, 0.25]), t(12.4) = 5.10, p < .001.'
+    'The effect of the support offer was b = 0.18, 95% CI [0.11, 0.25], t(12.4) = 5.10, p < .001.'
     """
     check_lang(lang)
     _require(fixed, _FIXED, "fixed-effects frame")
@@ -357,9 +357,11 @@ def effect_sentence(
     name = label if isinstance(label, str) else Label.of(label).pick(lang)
     est = fmt_num(row["estimate"], digits, lang)
     ci = fmt_ci(row["ci_low"], row["ci_high"], digits, lang)
-    test = f"{t_statistic(row['t'], row['df'], lang, digits)}, {fmt_p(row['p'], lang, prefix=True)}"
-    sentence = Label("Het effect van {} was {} (95%-BI {}), {}.", "The effect of {} was {} (95% CI {}), {}.")
-    return sentence.pick(lang).format(name, est, ci, test)
+    t = t_statistic(row["t"], row["df"], lang, digits)
+    p = fmt_p(row["p"], lang, prefix=True)
+    # Dutch separates with semicolons (the numbers carry decimal commas); English with commas
+    sentence = Label("Het effect van {} was b = {} (95%-BI {}; {}; {}).", "The effect of {} was b = {}, 95% CI {}, {}, {}.")
+    return sentence.pick(lang).format(name, est, ci, t, p)
 
 
 def fixed_effects_text(
@@ -382,7 +384,7 @@ def fixed_effects_text(
     ...     "ci_low": [2.19, -0.04, 0.11], "ci_high": [2.61, -0.0004, 0.25]},
     ...     index=["Intercept", "wave", "offer"])
     >>> print(fixed_effects_text(fixed, lang="en"))
-    The effect of time (per wave) was -0.02 (95% CI [-0.04, 0.00]), t(2900.3) = -2.00, p = .046. The effect of the support offer was 0.18 (95% CI [0.11, 0.25]), t(12.4) = 5.10, p < .001.
+    The effect of time (per wave) was b = -0.02, 95% CI [-0.04, 0.00], t(2900.3) = -2.00, p = .046. The effect of the support offer was b = 0.18, 95% CI [0.11, 0.25], t(12.4) = 5.10, p < .001.
     """
     labels = labels or {}
     terms = [t for t in fixed.index if str(t) not in ("Intercept", "(Intercept)")]

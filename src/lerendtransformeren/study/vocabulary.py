@@ -130,7 +130,7 @@ SUBSCALES: dict[str, Label] = {
     "mastery": Label("Pearlin-mastery", "Pearlin mastery"),
     "support": Label("sociale steun", "social support"),
     "psoc": Label.same("PSOC"),
-    "sdq_parent": Label("SDQ ouderversie", "SDQ parent form"),
+    "sdq_parent": Label("SDQ-ouderversie", "SDQ parent form"),
     "sdmq9": Label.same("SDM-Q-9"),
     "uwes9": Label("UBES-9", "UWES-9"),
     "burden": Label("regeldruk", "regulatory burden"),
@@ -142,8 +142,8 @@ SUBSCALES: dict[str, Label] = {
 #: :func:`lerendtransformeren.report.text.between_phrase`).
 VARIANCE_PHRASES: dict[str, Label] = {
     "residual": Label(
-        "binnen gezinnen of professionals over de meetmomenten (residu)",
-        "within families or professionals across waves (residual)",
+        "binnen {} over de meetmomenten (residu)",
+        "within {} across waves (residual)",
     ),
 }
 
@@ -159,6 +159,8 @@ HEADINGS: dict[str, Label] = {
         "Verschilt het effect tussen organisaties?", "Does the effect differ between organisations?"
     ),
     "care": Label("Zorguitkomsten (ja/nee en aantallen)", "Care outcomes (yes/no and counts)"),
+    "care_binary": Label("Zorguitkomsten (ja/nee)", "Care outcomes (yes/no)"),
+    "care_count": Label("Zorguitkomsten (aantallen)", "Care outcomes (counts)"),
     "groups": Label("Verschillen naar {}", "Differences by {}"),
     "rc": Label(
         "Individuele verandering: wanneer is goed goed genoeg?",
@@ -188,7 +190,7 @@ OFFER = Label(
 #: Ratios of yes/no and count outcomes: (name in running text, abbreviation).
 RATIOS: dict[str, tuple[Label, Label]] = {
     "binary": (Label("oddsratio", "odds ratio"), Label.same("OR")),
-    "count": (Label("incidentieratio", "rate ratio"), Label("IR", "RR")),
+    "count": (Label("incidentieratio", "incidence rate ratio"), Label.same("IRR")),
 }
 
 #: The two conditions of the stepped wedge.

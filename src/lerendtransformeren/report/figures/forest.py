@@ -22,7 +22,7 @@ from lerendtransformeren.report.figures.base import (
     _new_figure,
     _require,
 )
-from lerendtransformeren.report.format import check_lang, fmt_ci, fmt_num
+from lerendtransformeren.report.format import check_lang, fmt_ci, fmt_count, fmt_k_of_n, fmt_num
 from lerendtransformeren.report.suppress import pseudonymise
 from lerendtransformeren.vocabulary import NOT_ESTIMATED
 
@@ -85,14 +85,14 @@ def plot_caterpillar(
     return Figure(
         figure=fig,
         alt_nl=(
-            f"Rupsfiguur van de {lab_nl} van {n} {noun_nl} met intervallen, gesorteerd van laag "
-            f"naar hoog: van {lo_nl} tot {hi_nl}. Bij {away} van de {n} {noun_nl} ligt het "
-            "interval geheel boven of onder nul."
+            f"Rupsfiguur van de {lab_nl} van {fmt_count(n, 'nl')} {noun_nl} met intervallen, "
+            f"gesorteerd van laag naar hoog: van {lo_nl} tot {hi_nl}. Bij "
+            f"{fmt_k_of_n(away, n, 'nl')} {noun_nl} ligt het interval geheel boven of onder nul."
         ),
         alt_en=(
-            f"Caterpillar plot of the {lab_en} of {n} {noun_en} with intervals, sorted from low "
-            f"to high: from {lo_en} to {hi_en}. For {away} of the {n} {noun_en} the interval "
-            "lies entirely above or below zero."
+            f"Caterpillar plot of the {lab_en} of {fmt_count(n, 'en')} {noun_en} with intervals, "
+            f"sorted from low to high: from {lo_en} to {hi_en}. For {fmt_k_of_n(away, n, 'en')} "
+            f"{noun_en} the interval lies entirely above or below zero."
         ),
         caption_nl=f"Geschatte {lab_nl} per {one_nl} met 95%-intervallen, van laag naar hoog.",
         caption_en=f"Estimated {lab_en} per {unit} with 95% intervals, from low to high.",
@@ -170,7 +170,7 @@ def plot_forest(
     ...     "ci_high": [0.58, float("nan")]})
     >>> fig = plot_forest(effects, xlabel=("Effect (d)", "Effect (d)"), annotate=True)
     >>> fig.alt_en
-    'Forest plot with 2 rows, each with a point for the estimate and a line for its 95% confidence interval. X axis: Effect (d); a dashed line marks no effect (0). 1. Preventie: 0.35 [0.12, 0.58]; 2. Toegang: not estimated. For 1 of the 1 estimated rows the interval lies entirely on one side of 0.'
+    'Forest plot with 2 rows, each with a point for the estimate and a line for its 95% confidence interval. X axis: Effect (d); a dashed line marks no effect (0). 1. Preventie: 0.35 [0.12, 0.58]; 2. Toegang: not estimated. The interval of the estimated row lies entirely on one side of 0.'
     """
     check_lang(lang)
     rows = _forest_rows(
@@ -345,18 +345,24 @@ def _forest_alt(
     listed = "; ".join(f"{_row_name(v, lg)}: {rows.numbers(i, lg)}" for i, v in enumerate(rows.labels))
     ref = _fmt_g(null, lg)
     pct = _level_pct(level, lg)
+    if with_ci == 1:  # 'for all one estimated rows' is no sentence
+        side = Label("Het interval van de geschatte rij ligt {}geheel aan één kant van {}.",
+                     "The interval of the estimated row {} entirely on one side of {}.")
+        side = side.pick(lg).format(Label("" if away else "niet ", "lies" if away else "does not lie").pick(lg), ref)
+    else:
+        side = Label("Bij {} geschatte rijen ligt het interval geheel aan één kant van {}.",
+                     "For {} estimated rows the interval lies entirely on one side of {}.")
+        side = side.pick(lg).format(fmt_k_of_n(away, with_ci, lg), ref)
     if lg == "nl":
         return (
             f"Forestplot met {n} rijen, elk met een punt voor de schatting en een lijn voor "
             f"het {pct}-betrouwbaarheidsinterval. X-as{' (logaritmisch)' if log else ''}: "
-            f"{xlabel.nl}; een stippellijn markeert geen effect ({ref}). {listed}. Bij {away} "
-            f"van de {with_ci} geschatte rijen ligt het interval geheel aan één kant van {ref}."
+            f"{xlabel.nl}; een stippellijn markeert geen effect ({ref}). {listed}. {side}"
         )
     return (
         f"Forest plot with {n} rows, each with a point for the estimate and a line for its "
         f"{pct} confidence interval. X axis{' (logarithmic)' if log else ''}: "
-        f"{xlabel.en}; a dashed line marks no effect ({ref}). {listed}. For {away} of the "
-        f"{with_ci} estimated rows the interval lies entirely on one side of {ref}."
+        f"{xlabel.en}; a dashed line marks no effect ({ref}). {listed}. {side}"
     )
 
 

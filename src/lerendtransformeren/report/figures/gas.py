@@ -10,7 +10,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from lerendtransformeren.exceptions import DataError, SpecificationError
 from lerendtransformeren.lang import Label
 from lerendtransformeren.report.figures.base import STYLE, Figure, _localise_axes, _new_figure
-from lerendtransformeren.report.format import check_lang, fmt_int, fmt_num, fmt_pct
+from lerendtransformeren.report.format import check_lang, fmt_count, fmt_int, fmt_num, fmt_pct
 from lerendtransformeren.report.suppress import SUPPRESSED, suppress_small_cells
 from lerendtransformeren.vocabulary import EXPECTED_LEVEL, GOAL_NOUNS
 from lerendtransformeren.scales.change import gas_tscore
@@ -98,12 +98,12 @@ def plot_gas(
         alt_nl=_gas_alt(values, possible, count, hidden, n_goals, "nl"),
         alt_en=_gas_alt(values, possible, count, hidden, n_goals, "en"),
         caption_nl=(
-            f"Verdeling van de GAS T-scores, met een staaf per mogelijke score bij {n_goals} "
+            f"Verdeling van de GAS T-scores, met een staaf per mogelijke score bij {fmt_count(n_goals, 'nl')} "
             f"{goals.nl}. {'Stippellijn' if line_at_50 else 'Gearceerde staaf'}: verwacht niveau "
             "(T = 50)." + note_nl
         ),
         caption_en=(
-            f"Distribution of the GAS T-scores, with a bar per possible score for {n_goals} "
+            f"Distribution of the GAS T-scores, with a bar per possible score for {fmt_count(n_goals, 'en')} "
             f"{goals.en}. {'Dashed line' if line_at_50 else 'Hatched bar'}: expected level "
             "(T = 50)." + note_en
         ),
@@ -163,7 +163,7 @@ def _draw_gas(
                   rotation=90 if many else 0, fontsize=7 if many else None)
     ax.set_xlim(possible[0] - 0.6 * step, possible[-1] + 0.6 * step)
     ax.set_xlabel("GAS T-score")
-    ax.set_ylabel("Aantal respondenten" if lang == "nl" else "Number of respondents")
+    ax.set_ylabel(Label("Aantal scores", "Number of scores").pick(lang))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_int(v, lang)))
     ax.legend(loc="best")
@@ -188,19 +188,19 @@ def _gas_alt(
     )
     m, lo, hi = len(possible), fmt_num(possible[0], 1, lg), fmt_num(possible[-1], 1, lg)
     if lg == "nl":
-        share = ("" if at_least is None else f"; {fmt_pct(at_least, 0, 'nl')} scoorde 50 of "
+        share = ("" if at_least is None else f"; {fmt_pct(at_least, 0, 'nl')} van de scores was 50 of "
                  "hoger (doelen minstens zoals verwacht bereikt)")
         return (
-            f"Staafdiagram van de GAS T-scores van {fmt_int(n, 'nl')} respondenten met "
-            f"{n_goals} {goals.nl}, met een staaf voor elk van de {m} mogelijke scores van "
-            f"{lo} tot {hi}. Aantal respondenten per score: {bars_text}. Mediaan "
+            f"Staafdiagram van {fmt_int(n, 'nl')} GAS T-scores (elk van een respondent op één "
+            f"meetmoment) met {fmt_count(n_goals, 'nl')} {goals.nl}, met een staaf voor elk van de {m} "
+            f"mogelijke scores van {lo} tot {hi}. Aantal scores per waarde: {bars_text}. Mediaan "
             f"{fmt_num(median, 1, 'nl')}{share}."
         )
-    share = ("" if at_least is None else f"; {fmt_pct(at_least, 0, 'en')} scored 50 or more "
+    share = ("" if at_least is None else f"; {fmt_pct(at_least, 0, 'en')} of the scores were 50 or more "
              "(goals attained at least as expected)")
     return (
-        f"Bar chart of the GAS T-scores of {fmt_int(n, 'en')} respondents with {n_goals} "
-        f"{goals.en}, with a bar for each of the {m} possible scores from {lo} to {hi}. "
-        f"Number of respondents per score: {bars_text}. Median "
+        f"Bar chart of {fmt_int(n, 'en')} GAS T-scores (each of one respondent at one wave) "
+        f"with {fmt_count(n_goals, 'en')} {goals.en}, with a bar for each of the {m} possible "
+        f"scores from {lo} to {hi}. Number of scores per value: {bars_text}. Median "
         f"{fmt_num(median, 1, 'en')}{share}."
     )

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from lerendtransformeren.exceptions import DataError
-from lerendtransformeren.lang import Label
+from lerendtransformeren.lang import Label, cap
 from lerendtransformeren.report.figures.base import (
     _FILLS,
     _HATCHES,
@@ -20,9 +20,18 @@ from lerendtransformeren.report.figures.base import (
     _new_figure,
     _require,
 )
-from lerendtransformeren.report.format import check_lang, fmt_bounded, fmt_int, fmt_pct
+from lerendtransformeren.report.format import check_lang, fmt_bounded, fmt_count, fmt_int, fmt_pct
 from lerendtransformeren.report.suppress import SUPPRESSED, suppress_small_cells
 from lerendtransformeren.vocabulary import ALL_RESPONDENTS, OFFER_LABELS, RC_CATEGORIES
+
+def _below(k: int, lang: str) -> str:
+    """'geen enkele (sub)schaal lag' / 'één (sub)schaal lag' / 'drie (sub)schalen lagen'."""
+    if k == 0:
+        return Label("geen enkele (sub)schaal lag", "no (sub)scale was").pick(lang)
+    if k == 1:
+        return Label("één (sub)schaal lag", "one (sub)scale was").pick(lang)
+    return Label("{} (sub)schalen lagen", "{} (sub)scales were").pick(lang).format(fmt_count(k, lang))
+
 
 def plot_reliability(
     reliability: pd.DataFrame,
@@ -95,13 +104,13 @@ def plot_reliability(
         if lg == "nl":
             return (
                 f"Puntfiguur van Cronbachs alfa (rondjes) en McDonalds omega (vierkantjes) met "
-                f"95%-betrouwbaarheidsintervallen voor {n} (sub)schalen. Alfa liep van {lo} tot "
-                f"{hi}; {below} (sub)schalen lagen onder {ref}."
+                f"95%-betrouwbaarheidsintervallen voor {fmt_count(n, 'nl')} (sub)schalen. Alfa "
+                f"liep van {lo} tot {hi}; {_below(below, 'nl')} onder {ref}."
             )
         return (
             f"Dot plot of Cronbach's alpha (circles) and McDonald's omega (squares) with 95% "
-            f"confidence intervals for {n} (sub)scales. Alpha ranged from {lo} to {hi}; "
-            f"{below} (sub)scales were below {ref}."
+            f"confidence intervals for {fmt_count(n, 'en')} (sub)scales. Alpha ranged from {lo} "
+            f"to {hi}; {_below(below, 'en')} below {ref}."
         )
 
     return Figure(
@@ -253,13 +262,10 @@ def _rc_alt(
             for c, v in shares.loc[g].items()
         )
         parts.append(f"{_label(names[g], lg)} (n = {fmt_int(totals[g], lg)}): {cells}")
-    head = (
-        "Staafdiagram van het percentage respondenten per categorie van betrouwbare "
-        "verandering. "
-        if lg == "nl"
-        else "Bar chart of the percentage of respondents per reliable-change category. "
-    )
-    return head + "; ".join(parts) + "."
+    head = Label("Staafdiagram van het percentage respondenten per categorie van betrouwbare "
+                 "verandering. ", "Bar chart of the percentage of respondents per reliable-change "
+                 "category. ").pick(lg)
+    return head + cap("; ".join(parts)) + "."
 
 
 def _rc_caption(recovered: bool) -> Label:

@@ -90,7 +90,7 @@ def test_html_has_apa_tables_numbering_and_escapes_text(html):
     assert [int(n) for n in re.findall(r'class="label">Figuur (\d+)<', html)] == [1, 2]
     assert '<th colspan="3" class="spanner">Zonder aanbod</th>' in html
     assert '<th scope="col"><em>SD</em></th>' in html  # statistical symbols in italics
-    assert "<td>0,18</td>" in html and "<td>&lt; ,001</td>" in html
+    assert "<td class=\"num\">0,18</td>" in html and "<td class=\"num\">&lt; ,001</td>" in html
     assert "&lt;fictief&gt;" in html and "<fictief>" not in html
     assert "<h3>Per organisatie</h3>" in html
     assert 'class="conclusions"' in html and "Nog in te vullen" in html

@@ -190,3 +190,15 @@ def test_minus_before_a_digit_does_not_break_in_word(provenance):
     assert paragraph.text == "Het effect was b = -0,84 op een schaal van 0-40; T-score."
     xml = paragraph._p.xml
     assert xml.count("<w:noBreakHyphen/>") == 2 and re.search(r"<w:t[^>]*>[^<]*T-score", xml)
+
+
+def test_html_number_cells_never_wrap(provenance):
+    import re
+
+    from lerendtransformeren.report.render import render_html
+
+    page = render_html(_doc(provenance, [_numbers_table()]))
+    assert re.search(r"td\.num \{ white-space: nowrap; \}", page)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', page)
+    assert "[-1,56; -0,02]" in cells and "&lt; ,001" in cells
+    assert '<td class="stub">T1</td>' in page

@@ -186,3 +186,23 @@ def test_libreoffice_opens_the_docx(document, tmp_path):
         check=True, capture_output=True, timeout=120,
     )
     assert (tmp_path / "report.pdf").stat().st_size > 10_000
+
+
+INJECTIONS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[klik](javascript:alert(1))")
+
+
+def test_user_strings_are_escaped_for_every_format(families):
+    """Category labels come from the user's files; none may run as HTML, a link or a formula."""
+    frame = families.assign(role=[INJECTIONS[i % 3] for i in range(len(families))])
+    table = descriptives_table(frame, {"mastery": ("beheersing", "mastery")}, by="role")
+    doc = Document(title=INJECTIONS[0], lang="nl", provenance=collect_provenance(date="2026-12-04", inputs=[]),
+                   sections=[Section(INJECTIONS[1], [INJECTIONS[2], table])])
+    html = render_html(doc)
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    md = render_markdown(doc)
+    assert "<script>" not in md and "<img" not in md and "](javascript" not in md
+    assert "&lt;script>alert(1)&lt;/script>" in md
+    body = docx.Document(io.BytesIO(render_docx(doc)))
+    texts = [p.text for p in body.paragraphs] + [c.text for t in body.tables for r in t.rows for c in r.cells]
+    assert INJECTIONS[1] in texts  # Word shows text as text: it is kept verbatim, never interpreted

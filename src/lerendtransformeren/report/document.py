@@ -21,10 +21,13 @@ from lerendtransformeren.report.provenance import Provenance
 from lerendtransformeren.report.tables import Table
 from lerendtransformeren.vocabulary import DOCUMENT_WORDS
 
-__all__ = ["Block", "Conclusions", "Section", "Document", "document_items", "table_item", "words", "check_identifiers"]
+__all__ = ["md_escape", "Block", "Conclusions", "Section", "Document", "document_items", "table_item", "words", "check_identifiers"]
 
 #: Column headers that are statistical symbols, set in italics (APA 7, 6.45).
 _SYMBOLS = frozenset({"n", "N", "M", "SD", "SE", "t", "p", "b", "df", "F", "r", "z"})
+
+
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 def words(lang: str) -> dict[str, str]:
@@ -143,8 +146,21 @@ def _md_header(spanner: str, header: str) -> str:
     return _md_cell(f"{spanner}: {shown}" if spanner else shown)
 
 
+def md_escape(text: str) -> str:
+    """Text for Markdown: no raw HTML (``<script>``, ``<img onerror=...>``) and no link syntax.
+
+    Markdown passes HTML through, so a ``<`` that could open a tag (before a letter, ``/``,
+    ``!`` or ``?``) becomes ``&lt;`` (a viewer shows ``<``), and ``](`` cannot start a link
+    target. A ``<`` before a space or digit, as in ``p < ,001``, stays as it is.
+
+    >>> print(md_escape('<img src=x onerror=alert(1)> [a](javascript:x) p < ,001 </script>'))
+    &lt;img src=x onerror=alert(1)> [a]\\(javascript:x) p < ,001 &lt;/script>
+    """
+    return _TAG_OPEN.sub("&lt;", str(text)).replace("](", "]\\(")
+
+
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return md_escape(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _texts(doc: Document) -> Iterable[str]:

@@ -37,6 +37,7 @@ from lerendtransformeren.report.document import (
     Section,
     check_identifiers,
     document_items,
+    md_escape,
     table_item,
     words,
 )
@@ -61,6 +62,12 @@ FORMATS: tuple[str, ...] = ("html", "docx", "md")
 
 
 def _environment(autoescape: bool) -> jinja2.Environment:
+    env = _plain_environment(autoescape)
+    env.filters["md"] = md_escape
+    return env
+
+
+def _plain_environment(autoescape: bool) -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("lerendtransformeren.report", "templates"),
         autoescape=autoescape,

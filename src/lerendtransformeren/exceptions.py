@@ -19,6 +19,7 @@ __all__ = [
     "ConvergenceWarning",
     "EngineFallbackWarning",
     "MissingItemRuleWarning",
+    "FamilyWarning",
 ]
 
 
@@ -72,4 +73,13 @@ class MissingItemRuleWarning(LerendTransformerenWarning):
     (or prorating a sum) assumes the unanswered items would have been answered like the
     answered ones. Report the rule used; scores are not comparable with published norms
     computed under the definition's rule.
+    """
+
+
+class FamilyWarning(LerendTransformerenWarning):
+    """A linear mixed model was fitted to an outcome that looks binary (0/1) or like counts.
+
+    A linear model for such an outcome has residuals that cannot be normal and predictions
+    outside the possible values; a GLMM (``fit(..., family="binomial" | "poisson")``) or a
+    population-averaged GEE (:mod:`lerendtransformeren.multilevel.gee`) fits the outcome.
     """

@@ -1,7 +1,9 @@
 """Multilevel (mixed) models for nested action-research data.
 
 - :func:`fit`: linear mixed models with nested random effects (exact REML/ML,
-  Satterthwaite or Kenward-Roger df); :func:`lrt` to compare models;
+  Satterthwaite or Kenward-Roger df); with ``family="binomial"`` or ``"poisson"`` nested
+  GLMMs as lme4's glmer (:mod:`~lerendtransformeren.multilevel.glmm`); :func:`lrt` to
+  compare models;
 - :func:`icc`, :func:`null_icc`, :func:`r2`, :func:`standardized_effect`: effect sizes;
 - :func:`cr2`: cluster-robust (Bell-McCaffrey CR2) sensitivity analysis of the fixed effects;
 - :func:`fit_gee`: population-averaged models for binary and count outcomes with
@@ -23,6 +25,7 @@ from lerendtransformeren.multilevel import simulation
 from lerendtransformeren.multilevel.effects import icc, null_icc, r2, standardized_effect, variance_components
 from lerendtransformeren.multilevel.fitting import fit
 from lerendtransformeren.multilevel.gee import GEEResult, fit_gee
+from lerendtransformeren.multilevel.glmm_results import GLMMResult
 from lerendtransformeren.multilevel.inference import lrt
 from lerendtransformeren.multilevel.results import MultilevelResult
 from lerendtransformeren.multilevel.robust import CR2, cr2
@@ -31,6 +34,7 @@ __all__ = [
     "fit",
     "lrt",
     "MultilevelResult",
+    "GLMMResult",
     "fit_gee",
     "GEEResult",
     "icc",

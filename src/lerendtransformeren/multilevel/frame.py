@@ -176,8 +176,11 @@ def _crossed_message(fine: Level, coarse: Level, pairs: np.ndarray) -> str:
     )
 
 
-def build_frame(formula: str, data: pd.DataFrame, eval_env=None) -> ModelFrame:
+def build_frame(formula: str, data: pd.DataFrame, eval_env=None, one_row_units: bool = False) -> ModelFrame:
     """Parse ``formula`` and build the model arrays from ``data``.
+
+    ``one_row_units`` allows a grouping level with one row per unit (an observation-level
+    random effect, which a GLMM can estimate; lme4's glmer allows it too).
 
     Raises
     ------
@@ -254,7 +257,7 @@ def build_frame(formula: str, data: pd.DataFrame, eval_env=None) -> ModelFrame:
             RandomBlock(term.name, term.expr, list(z_df.columns), z_df.to_numpy(float), z_df.design_info)
         )
     for lev in levels.values():
-        _check_level(lev, n)
+        _check_level(lev, n, one_row_units)
     return ModelFrame(
         spec=spec,
         y=y_df.to_numpy(float)[:, 0],
@@ -293,13 +296,13 @@ def _check_rank(X: np.ndarray, names: list[str]) -> None:
         )
 
 
-def _check_level(lev: Level, n: int) -> None:
+def _check_level(lev: Level, n: int, one_row_units: bool = False) -> None:
     if lev.n_units < 2:
         raise SpecificationError(
             f"Grouping factor {lev.name!r} has only {lev.n_units} unit in the rows used; "
             "a variance between units needs at least two. Remove the term."
         )
-    if lev.n_units >= n:
+    if lev.n_units >= n and not one_row_units:
         raise SpecificationError(
             f"Grouping factor {lev.name!r} has {lev.n_units} units for {n} rows: every unit has "
             "one row, so its variance cannot be told apart from the residual variance. "

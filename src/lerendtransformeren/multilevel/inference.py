@@ -195,8 +195,13 @@ def lrt(m0, m1) -> pd.DataFrame:
 
     R equivalent: ``anova(m0, m1)`` (lme4 refits REML fits with ML unless
     ``refit = FALSE``; for two REML fits with the same fixed effects, e.g. a test of a
-    random term, the REML criteria are compared, as ``lmerTest::ranova``).
+    random term, the REML criteria are compared, as ``lmerTest::ranova``). Two GLMM fits
+    (``fit(..., family=...)``) are compared by :func:`.glmm_results.lrt`.
     """
+    if hasattr(m0, "nagq") or hasattr(m1, "nagq"):
+        from lerendtransformeren.multilevel.glmm_results import lrt as glmm_lrt
+
+        return glmm_lrt(m0, m1)
     same_fixed = list(m0.fixed.index) == list(m1.fixed.index) and np.allclose(m0._X, m1._X)
     if m0.reml and m1.reml and not same_fixed:
         m0, m1 = m0.refit(reml=False), m1.refit(reml=False)

@@ -1,0 +1,311 @@
+"""The building blocks of the nested GLMM: families and the weighted penalised least-squares solver.
+
+:class:`Family` holds what PIRLS needs of a canonical-link family (binomial with the logit
+link, Poisson with the log link): the inverse link as lme4 bounds it, the working weights,
+minus twice the conditional log-likelihood (R's ``family$aic``) and the deviance
+residuals. :class:`NestedSolver` solves one PIRLS step, a weighted penalised least-squares
+problem, with the bottom-up recursion of the linear engine
+(:mod:`~lerendtransformeren.multilevel.engine`), and gives the conditional covariances;
+:func:`gauss_hermite` is lme4's ``GHrule``. Used by :mod:`~lerendtransformeren.multilevel.glmm`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit, gammaln, logit
+
+from lerendtransformeren.multilevel.engine import _unit_order
+from lerendtransformeren.multilevel.frame import Level
+
+__all__ = ["Family", "FAMILIES", "gauss_hermite", "NestedSolver", "Factor"]
+
+_EPS = np.finfo(float).eps
+
+
+# -- families ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Family:
+    """A canonical-link exponential family: binomial (logit) or Poisson (log)."""
+
+    name: str
+    link: str
+
+    def mu(self, eta: np.ndarray) -> np.ndarray:
+        """Inverse link, bounded away from 0 and 1 as lme4's links are."""
+        if self.name == "binomial":
+            return expit(np.clip(eta, -30.0, 30.0))
+        return np.maximum(np.exp(np.minimum(eta, 700.0)), _EPS)
+
+    def weights(self, mu: np.ndarray) -> np.ndarray:
+        """Working weights ``mu.eta^2 / variance`` (= the variance for a canonical link)."""
+        return mu * (1.0 - mu) if self.name == "binomial" else mu
+
+    def dlog_weights(self, mu: np.ndarray) -> np.ndarray:
+        """``d log w / d eta``: ``1 - 2 mu`` (binomial), 1 (Poisson)."""
+        return 1.0 - 2.0 * mu if self.name == "binomial" else np.ones_like(mu)
+
+    def aic_terms(self, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """Minus twice the log-likelihood of each row (R's ``family$aic`` summands)."""
+        if self.name == "binomial":
+            return -2.0 * np.log(np.where(y > 0.5, mu, 1.0 - mu))
+        return -2.0 * (y * np.log(mu) - mu - gammaln(y + 1.0))
+
+    def dev_resid(self, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """Squared deviance residuals (R's ``family$dev.resids``)."""
+        if self.name == "binomial":
+            return self.aic_terms(y, mu)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ylogy = np.where(y > 0, y * np.log(y / mu), 0.0)
+        return 2.0 * (ylogy - (y - mu))
+
+    def eta_start(self, y: np.ndarray) -> np.ndarray:
+        """Linear predictor of R's ``mustart`` (``(y + 0.5) / 2``; ``y + 0.1``)."""
+        return logit((y + 0.5) / 2.0) if self.name == "binomial" else np.log(y + 0.1)
+
+    @property
+    def ratio_name(self) -> str:
+        return "odds ratio" if self.name == "binomial" else "rate ratio"
+
+
+FAMILIES = {"binomial": Family("binomial", "logit"), "poisson": Family("poisson", "log")}
+
+
+def gauss_hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights for the standard normal density (lme4's ``GHrule``)."""
+    z, w = np.polynomial.hermite_e.hermegauss(n)
+    return z, w / np.sqrt(2.0 * np.pi)
+
+
+# -- the weighted penalised least-squares solver -----------------------------------------
+@dataclass
+class _Layout:
+    """Columns of the per-unit cross-products at each level (indices into the distinct columns)."""
+
+    cols: list[list[int]]
+    zpos: list[np.ndarray]
+    keep_pos: list[np.ndarray]
+    pairs: list[tuple[int, int]]  # (a, b) positions in cols[0], a <= b
+    top: list[int]  # the columns left at the top
+    coef_pos: list  # per level: (positions of X, position of r, [(level m, column j, position)])
+    whole: list  # per level: all columns kept in place
+
+
+@dataclass
+class Factor:
+    """A bottom-up pass: each level's summed S (before absorbing it), its M^-1, log|L|^2."""
+
+    stored: list[np.ndarray]
+    Minv: list[np.ndarray]
+    ldL2: float
+    top: np.ndarray
+
+
+class NestedSolver:
+    """Weighted penalised least squares with nested random effects.
+
+    Minimises ``sum_i w_i (r_i - x_i' beta - sum_l z_il' Lambda_l u_l)^2 + ||u||^2`` over
+    ``u`` (and ``beta`` when ``joint``), for the levels and designs of a model frame.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, p)
+    levels : list of Level
+        Finest first, each unit of a level inside one unit of the next.
+    """
+
+    def __init__(self, X: np.ndarray, levels: list[Level]):
+        self.n, self.p = X.shape
+        self.L = len(levels)
+        order = _unit_order([lev.codes for lev in levels])
+        self.order = order
+        self.starts, self.row_unit = [], []
+        for lev in levels:
+            c = lev.codes[order]
+            st = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+            self.starts.append(st)
+            self.row_unit.append(np.repeat(np.arange(len(st)), np.diff(np.r_[st, self.n])))
+        # the first unit of level l - 1 in each unit of level l
+        self.parents = [None] + [np.searchsorted(self.starts[l - 1], self.starts[l]) for l in range(1, self.L)]
+        self.unit_codes = [lev.codes[order][st] for lev, st in zip(levels, self.starts)]
+        self.Z = [np.hstack([b.Z for b in lev.blocks])[order] for lev in levels]
+        self.q = [Z.shape[1] for Z in self.Z]
+        self.sizes = [np.diff(np.r_[st, self.n]) for st in self.starts]
+        self.zmax = [np.max(np.abs(Z), axis=0) for Z in self.Z]
+        self._intercept_only = [Z.shape[1] == 1 and bool(np.all(Z == 1.0)) for Z in self.Z]
+        self.X = X[order]
+        self.xmax = np.max(np.abs(self.X), axis=0)
+        cols: list[np.ndarray] = []
+
+        def index_of(col: np.ndarray) -> int:
+            for k, c in enumerate(cols):
+                if np.array_equal(c, col):
+                    return k
+            cols.append(col)
+            return len(cols) - 1
+
+        self.x_idx = [index_of(self.X[:, j]) for j in range(self.p)]
+        self.z_idx = [[index_of(Z[:, j]) for j in range(Z.shape[1])] for Z in self.Z]
+        self.base = np.column_stack(cols)
+        self._ones = [bool(np.all(c == 1.0)) for c in cols]
+        self.r_idx = len(cols)  # the working residual: the last column
+        self.layouts = {joint: self._layout(joint) for joint in (True, False)}
+        # ancestor unit (at level m) of every unit of level l
+        self.anc = [[self.row_unit[m][self.starts[l]] for m in range(self.L)] for l in range(self.L)]
+
+    def _layout(self, joint: bool) -> _Layout:
+        extra = (self.x_idx if joint else []) + [self.r_idx]
+        need = [sorted(set().union(*self.z_idx[l:], extra)) for l in range(self.L)]
+        top = sorted(set(extra))
+        after = need[1:] + [top]
+        zpos = [np.array([need[l].index(k) for k in self.z_idx[l]]) for l in range(self.L)]
+        keep_pos = [np.array([need[l].index(k) for k in after[l]]) for l in range(self.L)]
+        k0 = len(need[0])
+        pairs = [(a, b) for a in range(k0) for b in range(a, k0)]
+        # per level: where the coefficients of beta, r and each ancestor's z sit in its columns
+        coef_pos = []
+        for l in range(self.L):
+            anc = [(m, j, need[l].index(k)) for m in range(l + 1, self.L) for j, k in enumerate(self.z_idx[m])]
+            xpos = np.array([need[l].index(k) for k in self.x_idx], int) if joint else np.zeros(0, int)
+            coef_pos.append((xpos, need[l].index(self.r_idx), anc))
+        whole = [len(kp) == len(c) and bool(np.all(kp == np.arange(len(c)))) for kp, c in zip(keep_pos, need)]
+        return _Layout(need, zpos, keep_pos, pairs, top, coef_pos, whole)
+
+    def column(self, k: int, r: np.ndarray) -> np.ndarray:
+        return r if k == self.r_idx else self.base[:, k]
+
+    def factor(self, lams: list[np.ndarray], w: np.ndarray, r: np.ndarray, joint: bool) -> Factor:
+        """Bottom-up pass at weights ``w`` (sorted rows) and working residual ``r``."""
+        lay = self.layouts[joint]
+        ones = [k != self.r_idx and self._ones[k] for k in lay.cols[0]]
+        c0 = [None if one else self.column(k, r) for k, one in zip(lay.cols[0], ones)]
+        wc = [w if one else w * c for c, one in zip(c0, ones)]
+        st = self.starts[0]
+        S = np.empty((len(st), len(c0), len(c0)))
+        for a, b in lay.pairs:
+            S[:, a, b] = S[:, b, a] = np.add.reduceat(wc[a] if ones[b] else wc[a] * c0[b], st)
+        stored, minv, ldL2 = [], [], 0.0
+        for l in range(self.L):
+            if l > 0:
+                S = np.add.reduceat(S, self.parents[l], axis=0)
+            stored.append(S)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                S, Mi, ld = _absorb(S, lay.zpos[l], lams[l], lay.keep_pos[l], lay.whole[l])
+            minv.append(Mi)
+            ldL2 += ld
+        return Factor(stored, minv, ldL2, S.sum(axis=0))
+
+    def modes(self, fac: Factor, lams, joint: bool, beta=None):
+        """Conditional modes ``u`` per level (units x q), top-down; and beta when ``joint``.
+
+        Returns
+        -------
+        (u list, b list, beta)
+        """
+        lay = self.layouts[joint]
+        if joint:
+            T, p = fac.top, self.p
+            beta = np.linalg.solve(T[:p, :p], T[:p, p])
+        us, bs = [None] * self.L, [None] * self.L
+        for l in range(self.L - 1, -1, -1):
+            S, z, Lam = fac.stored[l], lay.zpos[l], lams[l]
+            xpos, rpos, anc = lay.coef_pos[l]
+            # rhs = S_z,r - S_z,X beta - sum over ancestors S_z,anc b_anc
+            Sz = S[:, z, :]
+            rhs = Sz[:, :, rpos].copy()
+            if joint:
+                rhs -= Sz[:, :, xpos] @ beta
+            for m, j, pos in anc:
+                rhs -= Sz[:, :, pos] * bs[m][self.anc[l][m], j][:, None]
+            if len(z) == 1:
+                u = fac.Minv[l][:, 0, :] * (rhs * Lam[0, 0])
+            else:
+                u = np.einsum("uij,uj->ui", fac.Minv[l], rhs @ Lam)
+            us[l], bs[l] = u, u @ Lam.T
+        return us, bs, beta
+
+    def random_part(self, bs: list[np.ndarray]) -> np.ndarray:
+        """``sum_l Z_l b_l`` per sorted row."""
+        out = None
+        for l, (Z, b) in enumerate(zip(self.Z, bs)):
+            if self._intercept_only[l]:
+                part = np.repeat(b[:, 0], self.sizes[l])
+            elif Z.shape[1] == 1:
+                part = Z[:, 0] * np.repeat(b[:, 0], self.sizes[l])
+            else:
+                part = np.einsum("ij,ij->i", Z, np.repeat(b, self.sizes[l], axis=0))
+            out = part if out is None else out + part
+        return out
+
+    def posterior(self, fac: Factor, lams):
+        """Conditional covariances of the random effects and the blocks ``Z_j' V^-1 Z_j``.
+
+        ``fac`` must be a pass with ``joint=False`` (beta fixed, as lme4's ``condVar``).
+        Top-down as :meth:`NestedEngine.conditional_modes`: a unit's mode given its
+        ancestors is linear in them, so its covariance adds the propagated covariance of
+        the ancestor chain. With ``V = W^-1 + Z D Z'`` (``D = Lambda Lambda'``) the block of
+        unit ``j`` is ``G_j = S'_zz - S'_za C_a S'_az``: ``S'`` the unit's cross-products
+        with its own level absorbed, ``C_a`` the conditional covariance of its ancestors.
+
+        Returns
+        -------
+        (covariances, chains, G): per level (finest first) arrays (units, q, q), the joint
+        covariance of each unit's effects and its ancestors' (units, Q_l, Q_l; own first,
+        then the levels above) and the G blocks (units, q, q).
+        """
+        lay = self.layouts[False]
+        covs: list = [None] * self.L
+        chains: list = [None] * self.L
+        Gs: list = [None] * self.L
+        chain = None
+        for l in range(self.L - 1, -1, -1):
+            S, cols, z, Lam = fac.stored[l], lay.cols[l], lay.zpos[l], lams[l]
+            K = Lam @ fac.Minv[l] @ Lam.T
+            Szz = S[:, z[:, None], z[None, :]]
+            Pzz = Szz - Szz @ K @ Szz  # own level absorbed
+            if chain is None:
+                cov, G = K, Pzz
+                chain = cov
+            else:
+                anc = np.array([cols.index(k) for m in range(l + 1, self.L) for k in self.z_idx[m]])
+                pc = chain[self.anc[l][l + 1]]
+                Sza = S[:, z[:, None], anc[None, :]]
+                Pza = Sza - Szz @ K @ Sza
+                G = Pzz - Pza @ pc @ np.swapaxes(Pza, 1, 2)
+                Gm = -K @ Sza
+                cross = Gm @ pc
+                cov = K + cross @ np.swapaxes(Gm, 1, 2)
+                top = np.concatenate([cov, cross], axis=2)
+                bottom = np.concatenate([np.swapaxes(cross, 1, 2), pc], axis=2)
+                chain = np.concatenate([top, bottom], axis=1)
+            covs[l], chains[l], Gs[l] = cov, chain, G
+        return covs, chains, Gs
+
+    def level_sums(self, e: np.ndarray, l: int) -> np.ndarray:
+        """``sum_{i in unit} e_i z_il`` per unit of level ``l`` (units, q_l)."""
+        return np.add.reduceat(e[:, None] * self.Z[l], self.starts[l], axis=0)
+
+
+def _absorb(S: np.ndarray, z: np.ndarray, Lam: np.ndarray, keep: np.ndarray, whole: bool):
+    """Absorb one level's effects into every unit; return kept S, M^-1 per unit, log det M.
+
+    ``whole``: every column is kept, in place (no fancy indexing needed).
+    """
+    Sk = S.copy() if whole else S[:, keep[:, None], keep[None, :]]
+    if len(z) == 1:
+        lam = Lam[0, 0]
+        a = S[:, z[0], :] if whole else S[:, z[0], keep]
+        m = 1.0 + lam * lam * S[:, z[0], z[0]]
+        logdet = float(np.log(m).sum())
+        if not logdet > -np.inf or np.isnan(logdet):  # rounding at an extreme trial point
+            raise np.linalg.LinAlgError("non-positive pivot")
+        Sk -= ((lam * lam / m)[:, None] * a)[:, :, None] * a[:, None, :]
+        return Sk, (1.0 / m)[:, None, None], logdet
+    Szz = S[:, z[:, None], z[None, :]]
+    M = Lam.T @ Szz @ Lam + np.eye(len(z))
+    Lc = np.linalg.cholesky(M)
+    Mi = np.linalg.inv(M)
+    B = Lam @ Mi @ Lam.T @ S[:, z[:, None], keep[None, :]]
+    Sk -= np.swapaxes(S[:, z[:, None], keep[None, :]], 1, 2) @ B
+    return Sk, Mi, 2.0 * float(np.log(np.diagonal(Lc, axis1=1, axis2=2)).sum())

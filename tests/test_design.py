@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lerendtransformeren.design import Validated, ValidationReport, validate
-from lerendtransformeren.exceptions import DataError
+from lerendtransformeren.exceptions import PYTHON, DataError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "synthetic"
 
@@ -470,3 +470,90 @@ def test_unusable_frames_and_codebooks(change, kwargs, expected):
 def test_codebook_types_that_are_not_checked_are_noted():
     cb = pd.DataFrame({"variable": ["ses"], "type": ["date"]})
     assert "codebook type 'date' of 'ses' is not checked" in validate(families(), codebook=cb).report.notes
+
+
+# ------------------------------------------------------------------ ids as text, rows, options
+
+
+def _ids_frame(families: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "organisation": ["O1"] * len(families),
+            "team": ["T1"] * len(families),
+            "family": families,
+            "wave": list(range(len(families))),
+        }
+    )
+
+
+def test_spaces_around_ids_are_an_error_or_stripped_with_a_note():
+    df = _ids_frame(["F12", "F12 ", " F3"])
+    with pytest.raises(DataError) as info:
+        validate(df, source="f.csv")
+    text = str(info.value)
+    assert "id column 'family' has ids with spaces before or after them: 'F12 ' in row 3; ' F3' in row 4" in text
+    assert "'F12 ' and 'F12' count as two families" in text
+    assert "Fix: remove the spaces in the file" in text and "ids='strip'" in text
+    checked = validate(df, ids="strip")
+    assert checked.data["family"].tolist() == ["F12", "F12", "F3"]
+    assert checked.report.counts.loc["family", "total"] == 2
+    assert "spaces around ids removed (ids='strip'): 2 cells in 'family'" in checked.report.notes
+    assert df["family"].tolist() == ["F12", "F12 ", " F3"]  # the caller's frame is untouched
+    with pytest.raises(ValueError, match=r"ids='trim' must be one of 'strict', 'strip'"):
+        validate(df, ids="trim")
+
+
+@pytest.mark.parametrize(
+    ("ids", "kind"),
+    [
+        (["0007", "7"], "differ only in leading zeros"),
+        (["10.1", "10.10"], "are different text but the same number"),
+        (["7", "7.0"], "are different text but the same number"),
+        (["1e1", "10"], "are different text but the same number"),
+    ],
+)
+def test_ids_that_are_one_number_in_two_spellings_are_an_error(ids, kind):
+    with pytest.raises(DataError, match=rf"id column 'family' has ids that {kind}:\n'{re.escape(ids[0])}' in row 2 and "):
+        validate(_ids_frame(ids), source="f.csv", ids="strip")  # never stripped away
+
+
+def test_numeric_ids_and_distinct_text_ids_pass():
+    validate(_ids_frame(["7", "70", "007a"]))
+    validate(_ids_frame(["F1", "F01"]))  # not numbers: two ids, as the user wrote them
+    numeric = validate(_ids_frame(["x", "y"]).assign(family=[7, 7.0]))  # numbers compare as numbers
+    assert numeric.report.counts.loc["family", "total"] == 1
+
+
+def test_first_row_places_rows_where_the_file_has_them():
+    df = families()
+    df.loc[3, "team"] = np.nan
+    with pytest.raises(DataError) as info:
+        validate(df, source="families.csv", first_row=5)
+    text = str(info.value)
+    assert "'team' in row 8." in text
+    assert "Row numbers are rows of the file; the first data row is row 5." in text
+    with pytest.raises(DataError, match=r"'team' in row 4\.(.|\n)*first data row is row 1"):
+        validate(df, first_row=1)  # an SPSS file: cases numbered from 1, no source needed
+
+
+def test_options_name_the_callers_options_and_drop_python_code():
+    cli = PYTHON.renamed(
+        {"respondent": "--respondent", "levels": "--levels"}, assign="{name} {value}", language="cli"
+    )
+    with pytest.raises(DataError, match=r"--respondent client and --levels \('organisation', 'team'\)"):
+        validate(pd.DataFrame({"x": [1, 2]}), options=cli)
+    df = families()
+    df.loc[2, "organisation"] = "O2"
+    with pytest.raises(DataError) as info:
+        validate(df, options=cli)
+    assert "df[" not in str(info.value) and "write the organisation id" in str(info.value)
+    copies = pd.concat([families(), families().iloc[:1]], ignore_index=True)
+    with pytest.raises(DataError, match=r"remove the copies \(in Excel: Data > Remove Duplicates\)"):
+        validate(copies, options=cli)
+
+
+def test_waves_counted_from_one_are_an_error_that_says_why():
+    df = families()
+    df["wave"] = df["wave"].map(lambda w: f"Meting {w + 1}")
+    with pytest.raises(DataError, match=r"Labels such as 'Meting 1' count measurements from 1"):
+        validate(df)

@@ -20,6 +20,8 @@ __all__ = [
     "EngineFallbackWarning",
     "MissingItemRuleWarning",
     "FamilyWarning",
+    "OptionNames",
+    "PYTHON",
 ]
 
 
@@ -83,3 +85,97 @@ class FamilyWarning(LerendTransformerenWarning):
     outside the possible values; a GLMM (``fit(..., family="binomial" | "poisson")``) or a
     population-averaged GEE (:mod:`lerendtransformeren.multilevel.gee`) fits the outcome.
     """
+
+
+class OptionNames(dict):
+    """How error messages and notes name the options a user can set.
+
+    A message that tells the user how to fix something names the option to change. From
+    Python that is a keyword argument (``sheet='Data'``); from the command line an option
+    (``--sheet Data``); from a study file a key (``sheet: Data``). Functions that write
+    such messages take an ``options`` mapping from the option's key (the Python argument
+    name, e.g. ``"sheet"``) to its name in the caller's world, and ``assign``, the pattern
+    of an option set to a value.
+
+    Parameters
+    ----------
+    names : mapping of str to str
+        Key -> the option's name as the user writes it.
+    assign : str
+        Format of an option with a value, with fields ``name`` and ``value``; the default
+        writes a Python keyword argument (``sheet='Data'``).
+    language : str
+        ``"python"`` when the user calls functions (messages may then show Python code),
+        anything else (e.g. ``"cli"``) when they do not.
+
+    Examples
+    --------
+    >>> PYTHON.of("sheet"), PYTHON.of("sheet", "Data")
+    ('sheet=', "sheet='Data'")
+    >>> cli = PYTHON.renamed({"sheet": "--sheet"}, assign="{name} {value}", language="cli")
+    >>> cli.of("sheet", "Data"), cli.of("sep")
+    ('--sheet Data', 'sep=')
+    """
+
+    def __init__(
+        self, names=(), *, assign: str = "{name}{value!r}", language: str = "python"
+    ) -> None:
+        super().__init__(names)
+        self.assign = assign
+        self.language = language
+
+    def of(self, key: str, *value: object) -> str:
+        """The option's name, or with one ``value`` the option set to it.
+
+        A key without an entry is named as a Python keyword argument (``key=``).
+        """
+        name = self.get(key, f"{key}=")
+        if not value:
+            return name
+        return self.assign.format(name=name, value=value[0])
+
+    def renamed(
+        self, names=(), *, assign: str | None = None, language: str | None = None
+    ) -> OptionNames:
+        """A copy with some names replaced (and optionally another ``assign``/``language``)."""
+        return OptionNames(
+            {**self, **dict(names)},
+            assign=self.assign if assign is None else assign,
+            language=self.language if language is None else language,
+        )
+
+    def __repr__(self) -> str:
+        return f"OptionNames({dict(self)!r}, assign={self.assign!r}, language={self.language!r})"
+
+    def __reduce__(self):
+        return (_option_names, (dict(self), self.assign, self.language))
+
+
+def _option_names(names: dict, assign: str, language: str) -> OptionNames:
+    return OptionNames(names, assign=assign, language=language)
+
+
+#: Keys of the options that messages of ``io.read_table``, ``io.write_table`` and
+#: ``design.validate`` name, with their Python names (keyword arguments).
+PYTHON = OptionNames(
+    {
+        key: f"{key}="
+        for key in (
+            "sheet",
+            "header_row",
+            "sep",
+            "decimal",
+            "encoding",
+            "id_columns",
+            "value_labels",
+            "ids",
+            "respondent",
+            "levels",
+            "wave",
+            "source",
+            "first_row",
+            "codebook",
+            "require_codebook_columns",
+        )
+    }
+)

@@ -125,3 +125,20 @@ def test_two_groupings_with_the_same_units_are_refused():
     d["team"] = d["org"] + "-team"  # one team per organisation
     with pytest.raises(SpecificationError, match=r"'org' and 'org:team' define the same units.*\['Intercept'\] cannot be told apart"):
         fit("y ~ wave + (1 | org/team)", d)
+
+
+def test_a_random_term_inside_a_product_gets_the_right_advice():
+    from lerendtransformeren.exceptions import SpecificationError
+    from lerendtransformeren.multilevel.formula import parse_formula
+
+    with pytest.raises(SpecificationError, match=r"combines a random term.*\(1 \+ offer \| organisation\)"):
+        parse_formula("y ~ offer * (1 | organisation)")
+
+
+def test_a_constant_outcome_is_a_data_error_not_a_zero_division():
+    from lerendtransformeren import fit
+    from lerendtransformeren.exceptions import DataError
+    from lerendtransformeren.synthetic import nested_example
+
+    with pytest.raises(DataError, match=r"same value \(1\) on all 240 rows"):
+        fit("y ~ wave + (1 | org/team)", nested_example().assign(y=1.0))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
 import patsy
 
-from lerendtransformeren.exceptions import EngineFallbackWarning, SpecificationError
+from lerendtransformeren.exceptions import DataError, EngineFallbackWarning, SpecificationError
 from lerendtransformeren.multilevel.engine import NestedEngine
 from lerendtransformeren.multilevel.formula import parse_formula
 from lerendtransformeren.multilevel.frame import build_frame
@@ -139,6 +140,7 @@ def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nest
     if engine == "statsmodels":
         return _fit_statsmodels(formula, data, reml)
     frame = build_frame(formula, data, eval_env=env)
+    _check_varies(frame, formula)
     warn_family(frame.y, frame.y_name)
     eng = NestedEngine(frame.y, frame.X, frame.levels, reml=reml)
     return MultilevelResult(frame, eng, eng.optimize(), conf_level, data, ddf=ddf)
@@ -173,3 +175,14 @@ def _fit_statsmodels(formula: str, data: pd.DataFrame, reml: bool):
     d["__all"] = 1
     model = MixedLM.from_formula(spec.fixed, d, groups="__all", re_formula="0", vc_formula=vc)
     return model.fit(reml=reml)
+
+
+def _check_varies(frame, formula: str) -> None:
+    """A constant outcome is a data problem (a wrong column or recode), not a numerical one."""
+    y = frame.y
+    if len(y) and np.ptp(y) == 0:
+        raise DataError(
+            f"The outcome {frame.y_name!r} of {formula!r} has the same value ({y[0]:g}) on all "
+            f"{len(y)} rows used: there is no variation to model.\nFix: check that the right column "
+            "is the outcome (a mapping or recode may have turned it into a constant)."
+        )

@@ -187,6 +187,12 @@ def parse_formula(formula: str) -> FormulaSpec:
             expr = " ".join(expr.split()) or "1"
             for factors in _parse_grouping(grouping, formula):
                 random_terms.append(RandomTerm(expr, factors))
+        elif "|" in chunk:
+            raise SpecificationError(
+                f"The term {chunk.strip()!r} of {formula!r} combines a random term with '*' or ':'. "
+                "Random terms are added with '+', and a random slope goes inside the parentheses: "
+                "y ~ offer + (1 + offer | organisation)."
+            )
         elif chunk.strip():
             fixed_chunks.append(chunk.strip())
         else:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from lerendtransformeren import cli, synthetic
+from lerendtransformeren.cli import main
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "synthetic"
 
@@ -65,3 +66,23 @@ def test_console_script_help_and_exit_code():
     for sub in ([], ["generate"], ["validate"], ["report"]):
         done = subprocess.run([str(SCRIPT), *sub, "--help"], capture_output=True, text=True, check=False)
         assert done.returncode == 0 and "usage: lerendtransformeren" in done.stdout
+
+
+def test_cli_messages_name_cli_options_not_python_arguments(tmp_path, capsys):
+    path = tmp_path / "ids.csv"
+    path.write_text("organisation;team;family;wave\nO1;T1;F1 ;0\nO1;T1;F1;1\n", encoding="utf-8")
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "--ids strip" in err and "ids=" not in err and "Traceback" not in err
+    assert "row 2" in err  # the row as the spreadsheet numbers it
+    assert main(["validate", str(path), "--ids", "strip"]) == 0
+    assert "spaces around ids removed (--ids strip): 1 cell in 'family'" in capsys.readouterr().out
+
+
+def test_generate_refuses_to_overwrite_without_force(tmp_path, capsys):
+    (tmp_path / "keep.txt").write_text("mine", encoding="utf-8")
+    assert main(["generate", "--seed", "3", "--out", str(tmp_path)]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert not (tmp_path / "families.csv").exists()
+    assert main(["generate", "--seed", "3", "--out", str(tmp_path), "--force"]) == 0
+    assert (tmp_path / "families.csv").exists() and (tmp_path / "study.yaml").exists()

@@ -2,11 +2,13 @@
 
 The public API in one place (kept small and stable):
 
-- reading and checking data: :func:`read_table`, :func:`read_codebook`, :func:`validate`;
+- reading, checking and writing data: :func:`read_table`, :func:`read_codebook`, :func:`validate`,
+  :func:`write_table`; a whole study through its definition: ``study.load_study("study.yaml")``;
 - the study design: :data:`GOALS`, :func:`goals_table`;
 - questionnaires: the :mod:`scales` subpackage (``scales.score``, ``scales.reliability``,
   ``scales.reliable_change``...);
-- multilevel models: :func:`fit` (exact nested REML, Satterthwaite or Kenward-Roger df) and the
+- multilevel models: :func:`fit` (exact nested REML, Satterthwaite or Kenward-Roger df; with
+  ``family="binomial"`` or ``"poisson"`` an exact nested GLMM as glmer) and the
   :mod:`multilevel` subpackage (GEE, power planning);
 - reports: the :mod:`report` subpackage (tables with small-cell suppression, figures,
   Dutch/English text, HTML/Word/Markdown);
@@ -33,11 +35,12 @@ from lerendtransformeren.design import GOALS, Validated, ValidationReport, goals
 from lerendtransformeren.exceptions import (
     ConvergenceError,
     DataError,
+    FamilyWarning,
     SingularFitWarning,
     SpecificationError,
 )
-from lerendtransformeren.io import TableRead, read_codebook, read_table
-from lerendtransformeren.multilevel import MultilevelResult, fit, fit_gee
+from lerendtransformeren.io import TableRead, read_codebook, read_table, write_table
+from lerendtransformeren.multilevel import GLMMResult, MultilevelResult, fit, fit_gee
 
 if TYPE_CHECKING:
     from lerendtransformeren import goalreport, report, study
@@ -66,15 +69,18 @@ __all__ = [
     "goals_table",
     "read_table",
     "read_codebook",
+    "write_table",
     "TableRead",
     "validate",
     "fit",
     "fit_gee",
     "MultilevelResult",
+    "GLMMResult",
     "Validated",
     "ValidationReport",
     "DataError",
     "SpecificationError",
     "ConvergenceError",
     "SingularFitWarning",
+    "FamilyWarning",
 ]

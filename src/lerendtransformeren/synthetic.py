@@ -50,6 +50,7 @@ FILES = (
     "codebook.csv",
     "truth.json",
     "README.md",
+    "study.yaml",
 )
 
 N_WAVES = 4
@@ -340,6 +341,8 @@ class Study:
                 text = json.dumps(self.truth, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
             elif name == "README.md":
                 text = _readme(self)
+            elif name == "study.yaml":
+                text = _STUDY_DEFINITION.format(seed=self.seed)
             else:
                 frame = getattr(self, name.removesuffix(".csv"))
                 text = frame.to_csv(index=False, lineterminator="\n", float_format="%.6g")
@@ -932,6 +935,43 @@ def _add_items(add, file, prefix):
     for i, item in enumerate(definition.items, start=1):
         add(file, item, f"{nl} {i}", f"{en} {i}", "item", definition.response_min, definition.response_max, "wave",
             instrument=definition.code)
+
+
+#: The study definition of the synthetic study: the files are already in the contract's
+#: layout, so only the paths, the instruments and the codebook need naming. A user's own
+#: study adds ``columns``, ``recode`` and ``missing_codes`` (docs/own-study.md).
+_STUDY_DEFINITION = """\
+# Study definition of the synthetic study (lerendtransformeren generate --seed {seed}).
+# Every route to a report reads the data through this file: read -> map -> validate.
+# See docs/own-study.md for the keys; a study of your own maps its columns here.
+name: Lerend Transformeren (synthetische studie)
+version: 1
+synthetic: true     # fictitious data: the reports say so
+ids: strict         # ids with surrounding spaces are an error (strip: remove and report)
+codebook: codebook.csv
+files:
+  organisations:
+    path: organisations.csv
+  families:
+    path: families.csv
+    instruments:    # item columns already carry the instruments' item names
+      sdq_parent: same
+      psoc: same
+      mastery: same
+      support: same
+      sdmq9: same
+      gas: same
+      kidscreen10: same
+  professionals:
+    path: professionals.csv
+    instruments:
+      uwes9: same
+      burden: same
+      impl: same
+      collab: same
+  activities:
+    path: activities.csv
+"""
 
 
 def _readme(study: Study) -> str:

@@ -7,6 +7,8 @@ section closes with a reference list made from the citations in the text.
 
 from __future__ import annotations
 
+import re
+
 import datetime as _dt
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,7 +31,20 @@ __all__ = ["build_goal_report", "build_overview", "document_texts"]
 def _context(study: StudyData, goal: int | None, lang: str, seed: int, date) -> S.Context:
     provenance = collect_provenance(date=date or _dt.date.today(), inputs=study.inputs, seed=seed)
     g = study.programme.goal(goal) if goal is not None else None
-    return S.Context(lang, study.programme, g, provenance, study.synthetic, len(study.inputs))
+    return S.Context(lang, study.programme, g, provenance, study.synthetic, len(study.inputs),
+                     _without_identifiers(study.notes, study.identifiers))
+
+
+def _without_identifiers(notes, identifiers) -> tuple[str, ...]:
+    """The gate's notes for the data section, every identifier replaced by '[id]'."""
+    ids = set(identifiers)
+
+    def clean(note: str) -> str:
+        return re.sub(r"[\w-]+", lambda m: "[id]" if m.group(0) in ids else m.group(0), note)
+
+    # how the files were parsed (separator, decimal mark) is for validate, not for the reader
+    parsing = re.compile(r"(separator|decimal) .*detected")
+    return tuple(clean(n) for n in notes if not parsing.search(n))
 
 
 def document_texts(sections: Sequence[Section]) -> list[str]:

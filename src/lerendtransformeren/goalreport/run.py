@@ -123,6 +123,10 @@ def run_reports(
     stream = stream or sys.stdout
     start = time.perf_counter()
     study = study or load_study(data_dir)
+    if study.notes:
+        print(Label("Meldingen bij het inlezen:", "Notes from reading the data:").pick(lang), file=stream)
+        for note in study.notes:
+            print(f"  - {note}", file=stream)
     ids = study.identifiers
     specs = [spec for goal in chosen for spec in goal_specs(study, goal, seed=seed, k=k)]
     FitCache.of(study).prefit(specs, jobs=jobs)

@@ -64,6 +64,7 @@ class Context:
     provenance: Provenance
     synthetic: bool
     n_inputs: int
+    notes: tuple[str, ...] = ()
 
     @property
     def nl(self) -> bool:
@@ -682,9 +683,19 @@ def privacy_and_data(k: int, ctx: Context) -> list[str]:
                        "Data: the synthetic study of lerendtransformeren (fictitious: no real "
                        "persons or organisations).")
     else:
-        data = ctx.say(f"Gegevens: {ctx.n_inputs} bestanden, zie de verantwoording hieronder.",
-                       f"Data: {ctx.n_inputs} files, see the provenance below.")
-    return [small, data]
+        data = ctx.say(f"Gegevens: {fmt_count(ctx.n_inputs, 'nl')} bestanden, gelezen volgens de "
+                       "studiedefinitie en gecontroleerd op nesting, dubbele rijen en codes; zie de "
+                       "verantwoording hieronder.",
+                       f"Data: {fmt_count(ctx.n_inputs, 'en')} files, read by the study definition and "
+                       "checked for nesting, duplicate rows and codes; see the provenance below.")
+    blocks = [small, data]
+    if ctx.notes:
+        blocks.append(ctx.say(
+            "Meldingen bij het inlezen (zoals lerendtransformeren validate ze geeft, in het Engels; "
+            "identificatienummers zijn vervangen door [id]): ",
+            "Notes from reading the data (as lerendtransformeren validate gives them; identifiers "
+            "are replaced by [id]): ") + "; ".join(ctx.notes) + ".")
+    return blocks
 
 
 def methods_blocks(res: GoalResults, ctx: Context) -> list:

@@ -16,11 +16,11 @@ import pandas as pd
 
 from lerendtransformeren import scales
 from lerendtransformeren.exceptions import DataError
+from lerendtransformeren.study.definition import StudyDefinition, definition_for_folder, read_definition
+from lerendtransformeren.study.gate import read_study_files
 from lerendtransformeren.study.programme import LERENDTRANSFORMEREN, Programme
 
 __all__ = ["BUNDLED", "StudyData", "load_study", "as_study"]
-
-_FILES = ("organisations.csv", "families.csv", "professionals.csv", "activities.csv")
 
 #: The bundled synthetic study (absent in an installed package; then it is made in memory).
 BUNDLED = Path(__file__).resolve().parents[3] / "data" / "synthetic"
@@ -47,6 +47,10 @@ class StudyData:
         The programme whose measures were scored.
     cache : dict
         Results of the layers above (fitted models), keyed by what was computed.
+    notes : tuple of str
+        What the gate changed or noticed while reading (per file), for the data section.
+    definition : StudyDefinition or None
+        The study definition the data were read by (None for a study made in memory).
     """
 
     organisations: pd.DataFrame
@@ -59,6 +63,8 @@ class StudyData:
     missing_scales: dict[str, str] = field(default_factory=dict)
     programme: Programme = LERENDTRANSFORMEREN
     cache: dict = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    definition: StudyDefinition | None = None
 
     @property
     def identifiers(self) -> frozenset[str]:
@@ -157,31 +163,36 @@ def _study_from_frames(frames: dict[str, pd.DataFrame], inputs, source, *, synth
     )
 
 
-def load_study(data_dir: str | Path | None = None, *, programme: Programme = LERENDTRANSFORMEREN) -> StudyData:
-    """Read a study folder (the files of the data contract) and score its scales.
+def load_study(source: str | Path | StudyDefinition | None = None, *,
+               programme: Programme = LERENDTRANSFORMEREN) -> StudyData:
+    """Read a study through the gate (read -> map -> validate) and score its scales.
 
     Parameters
     ----------
-    data_dir : path, optional
-        Folder with ``families.csv`` and/or ``professionals.csv`` (and optionally
-        ``organisations.csv`` and ``activities.csv``). Default: the bundled synthetic
-        study in ``data/synthetic``; when that folder is absent (an installed package),
-        the same study is made in memory by ``synthetic.generate()``.
+    source : path or StudyDefinition, optional
+        A study definition (``study.yaml``), a folder (its ``study.yaml``, or else the
+        files of the data contract: ``families.csv``, ``professionals.csv``,
+        ``organisations.csv``, ``activities.csv``), or a definition already read. Default:
+        the bundled synthetic study in ``data/synthetic`` (read through its own
+        ``study.yaml``); when that folder is absent (an installed package), the same study
+        is made in memory by ``synthetic.generate()``.
     programme : Programme
         Whose measures to score (default: Lerend Transformeren).
 
     Returns
     -------
     StudyData
+        With ``notes``: everything the gate changed or noticed, per file.
 
     Raises
     ------
     DataError
-        The folder does not exist, or holds neither families nor professionals.
+        A file, column or value the gate refuses (the message names file, column, rows and
+        the fix), or a study with neither families nor professionals.
     """
-    if data_dir is None:
+    if source is None:
         if (BUNDLED / "families.csv").exists():
-            data_dir = BUNDLED
+            source = BUNDLED
         else:
             from lerendtransformeren import synthetic
 
@@ -194,26 +205,30 @@ def load_study(data_dir: str | Path | None = None, *, programme: Programme = LER
             }
             return _study_from_frames(frames, [], f"synthetic.generate(seed={study.seed}) (in memory)",
                                       synthetic=True, programme=programme)
-    folder = Path(data_dir)
-    if not folder.is_dir():
-        raise DataError(f"The data folder {str(folder)!r} does not exist; give --data a folder.")
-    frames = {}
-    inputs = []
-    for name in _FILES:
-        path = folder / name
-        if path.exists():
-            try:
-                frames[name.removesuffix(".csv")] = pd.read_csv(path, low_memory=False)
-            except (ValueError, pd.errors.ParserError) as exc:
-                raise DataError(f"{path.name}: cannot be read as CSV ({exc}).") from exc
-            inputs.append(path)
-    if "families" not in frames and "professionals" not in frames:
+    if isinstance(source, StudyDefinition):
+        definition = source
+    else:
+        path = Path(source)
+        definition = read_definition(path) if path.is_file() else definition_for_folder(path)
+    if not definition.files:
         raise DataError(
-            f"The folder {str(folder)!r} holds neither families.csv nor professionals.csv; "
-            "point --data at a study folder (see data/synthetic for the layout)."
+            f"{definition.where}: no data files: neither families.csv nor professionals.csv (in "
+            "the contract layout), nor a study.yaml that lists the study's files.\n"
+            "Fix: write a study definition with 'lerendtransformeren init FOLDER'."
         )
-    synthetic_ = folder.resolve() == BUNDLED.resolve()
-    return _study_from_frames(frames, inputs, str(folder), synthetic=synthetic_, programme=programme)
+    read = read_study_files(definition)
+    # rows keep their number in the file as the user sees it (Excel's row), so that a later
+    # message (scoring, say) names the same rows as validate does
+    frames = {role: r.data.set_axis(r.data.index + (r.read.source.get("first_row") or 2)).rename_axis("row")
+              for role, r in read.items()}
+    notes = tuple(f"{r.path.name}: {note}" for r in read.values() for note in r.notes)
+    synthetic_ = definition.synthetic or (definition.path is None and all(
+        r.path.parent.resolve() == BUNDLED.resolve() for r in read.values()))
+    study = _study_from_frames(frames, [r.path for r in read.values()], definition.name,
+                               synthetic=synthetic_, programme=programme)
+    study.notes = notes
+    study.definition = definition
+    return study
 
 
 def as_study(study_or_dir) -> StudyData:

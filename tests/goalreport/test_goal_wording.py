@@ -9,6 +9,7 @@ import dataclasses
 import re
 import zipfile
 
+import numpy as np
 import pytest
 
 from lerendtransformeren.goalreport import analyse_goal, build_goal_report, build_overview, load_study
@@ -248,3 +249,16 @@ def test_group_tables_hide_a_second_cell_where_a_published_total_would_reveal_on
         rows = hidden[n_cols]
         assert not (rows.sum(axis=1) == 1).any(), table.title_nl
     assert checked
+
+
+@pytest.mark.parametrize("lang, marginal, conditional", [("nl", "(marginaal)", "(conditioneel)"),
+                                                          ("en", "(marginal)", "(conditional)")])
+def test_care_outcomes_show_the_glmm_beside_the_gee(study, docs, lang, marginal, conditional):
+    res = analyse_goal(study, 3)
+    assert [r.measure.column for r in res.glmm_ratios] == ["referral", "contacts"]
+    for r in res.glmm_ratios:
+        assert r.row["exp_estimate"] == pytest.approx(np.exp(r.row["estimate"]))
+        assert r.row["exp_ci_low"] < r.row["exp_estimate"] < r.row["exp_ci_high"]
+    text = _text(docs[(3, lang)])
+    assert "(GLMM)" in text and marginal in text and conditional in text and "z = " in text
+    assert "GLMM" not in _text(docs[(1, lang)])  # goal 1 has no yes/no or count outcomes

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from lerendtransformeren.goalreport.analyse import DEFAULT_SEED, GoalResults, analyse_goal, goal_specs
 from lerendtransformeren.goalreport.build import build_goal_report, build_overview
-from lerendtransformeren.goalreport.fits import FitCache, GeeSpec, LmmSpec, ReliabilitySpec
+from lerendtransformeren.goalreport.fits import FitCache, GeeSpec, GlmmSpec, LmmSpec, ReliabilitySpec
 from lerendtransformeren.goalreport.overview import OverviewResults, analyse_overview
 from lerendtransformeren.goalreport.run import FORMATS, goal_stem, run_reports
 from lerendtransformeren.study.data import StudyData, load_study
@@ -26,6 +26,7 @@ __all__ = [
     "FORMATS",
     "FitCache",
     "GeeSpec",
+    "GlmmSpec",
     "GoalResults",
     "LmmSpec",
     "OverviewResults",

@@ -37,6 +37,7 @@ from lerendtransformeren.scales.change import reliable_change_threshold
 from lerendtransformeren.goalreport.fits import (
     FitCache,
     GeeSpec,
+    GlmmSpec,
     LmmSpec,
     ModelSummary,
     ReliabilitySpec,
@@ -114,6 +115,15 @@ def gee_spec(study: StudyData, m: Measure) -> GeeSpec:
     return GeeSpec(m.respondent, m.column, f"{m.column} ~ {fixed}", p.models.gee_family(m.kind))
 
 
+def glmm_spec(study: StudyData, m: Measure) -> GlmmSpec:
+    """The cluster-specific model of a yes/no or count outcome: the pooled fixed part and
+    the respondent's nested random intercepts."""
+    p = study.programme
+    fixed = p.models.pooled if _several_goals(study, m.respondent) else p.models.single
+    family = "binomial" if m.kind == "binary" else "poisson"
+    return GlmmSpec(m.respondent, m.column, f"{m.column} ~ {fixed} + {p.respondents[m.respondent].random}", family)
+
+
 def measure_present(study: StudyData, m: Measure, goal: int, k: int) -> bool:
     """Whether at least ``k`` of the goal's rows have a value of the measure."""
     data = study.frame(m.respondent)
@@ -160,6 +170,7 @@ def goal_specs(study: StudyData, goal: int, *, seed: int = DEFAULT_SEED, k: int 
     plan = _plan(study, goal, k)
     specs: list = [outcome_spec(study, m) for m in plan.scales]
     specs += [gee_spec(study, m) for m in plan.observed]
+    specs += [glmm_spec(study, m) for m in plan.observed]
     if plan.primary is not None:
         specs += [own_spec(study, plan.primary, goal), slope_spec(study, plan.primary)]
         mod = moderation_spec(study, plan.primary, study.programme.plans[goal])
@@ -274,6 +285,8 @@ class GoalResults(_ByKind):
     slope: SlopeSensitivity | None = None
     ratios: list[RatioEffect] = field(default_factory=list)
     ratios_failed: tuple[Measure, ...] = ()
+    #: The same outcomes in the cluster-specific GLMM (Wald z), beside the GEE.
+    glmm_ratios: list[RatioEffect] = field(default_factory=list)
     groups: list[GroupResult] = field(default_factory=list)
     reliable_change: ReliableChange | None = None
     reliable_change_reason: str = ""
@@ -383,6 +396,17 @@ def _ratios(study: StudyData, cache: FitCache, plan: _Plan, goal: int):
             continue
         rows.append(RatioEffect(m, fixed.loc[term]))
     return rows, tuple(failed)
+
+
+def _glmm_ratios(study: StudyData, cache: FitCache, plan: _Plan, goal: int) -> list[RatioEffect]:
+    rows = []
+    for m in plan.observed:
+        table = cache.get(glmm_spec(study, m)).result
+        term = None if table is None else next(
+            (t for t in (f"C(goal)[{goal}]:offer", "offer") if t in table.index), None)
+        if term is not None:
+            rows.append(RatioEffect(m, table.loc[term]))
+    return rows
 
 
 def group_stats(data: pd.DataFrame, column: str, by: str, order: Sequence[str]) -> pd.DataFrame:
@@ -520,6 +544,7 @@ def analyse_goal(study: StudyData, goal: int, *, k: int = 5, seed: int = DEFAULT
     res.reliability, res.reliability_failed = _reliability(cache, plan, goal, seed)
     res.effects, res.not_estimated = _effects(study, cache, plan, goal)
     res.ratios, res.ratios_failed = _ratios(study, cache, plan, goal)
+    res.glmm_ratios = _glmm_ratios(study, cache, plan, goal)
     m = plan.primary
     if m is not None and any(e.measure == m for e in res.effects):
         ids = set(goal_orgs["organisation"].astype(str))

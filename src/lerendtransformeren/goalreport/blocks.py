@@ -254,6 +254,14 @@ def ratio_stat(row: pd.Series, kind: str, lang: str) -> str:
             f"{fmt_p(row['p'], lang, prefix=True)})")
 
 
+def ratio_z_stat(row: pd.Series, kind: str, lang: str) -> str:
+    """'oddsratio 0,58 (95%-BI [0,36; 0,92]; z = -2,31; p = ,021)': a GLMM's Wald test."""
+    name = V.RATIOS[kind][0].pick(lang)
+    ci = fmt_ci(row["exp_ci_low"], row["exp_ci_high"], 2, lang)
+    return (f"{name} {fmt_num(row['exp_estimate'], 2, lang)} ({V.CI95.pick(lang)} {ci}; "
+            f"z = {fmt_num(row['z'], 2, lang)}; {fmt_p(row['p'], lang, prefix=True)})")
+
+
 def reading(est: float, low: float, high: float, higher_is_better: bool, lang: str,
             p: float | None = None, null: float = 0.0) -> str:
     """An honest reading of an interval against the no-effect value ``null`` (0 for a

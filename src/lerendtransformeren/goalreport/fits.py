@@ -29,6 +29,7 @@ __all__ = [
     "N_BOOT",
     "LmmSpec",
     "GeeSpec",
+    "GlmmSpec",
     "ReliabilitySpec",
     "Spec",
     "ModelSummary",
@@ -76,6 +77,16 @@ class GeeSpec:
 
 
 @dataclass(frozen=True)
+class GlmmSpec:
+    """A cluster-specific GLMM of a yes/no or count outcome (beside the GEE)."""
+
+    respondent: str
+    outcome: str
+    formula: str
+    family: str
+
+
+@dataclass(frozen=True)
 class ReliabilitySpec:
     """Alpha and omega (bootstrap CI) of an instrument at one goal's first wave."""
 
@@ -85,7 +96,7 @@ class ReliabilitySpec:
     seed: int
 
 
-Spec = LmmSpec | GeeSpec | ReliabilitySpec
+Spec = LmmSpec | GeeSpec | GlmmSpec | ReliabilitySpec
 
 
 @dataclass
@@ -214,6 +225,10 @@ def fit_spec(spec: Spec, data: pd.DataFrame) -> Fitted:
                 from lerendtransformeren.multilevel import fit
 
                 result = summarise(fit(spec.formula, data), spec.anova)
+            elif isinstance(spec, GlmmSpec):
+                from lerendtransformeren.multilevel import fit
+
+                result = glmm_table(fit(spec.formula, data, family=spec.family))
             elif isinstance(spec, GeeSpec):
                 from lerendtransformeren.multilevel.gee import fit_gee
 
@@ -226,6 +241,16 @@ def fit_spec(spec: Spec, data: pd.DataFrame) -> Fitted:
             result, error = None, type(exc).__name__
     singular = any(issubclass(w.category, SingularFitWarning) for w in caught)
     return Fitted(result, singular, error)
+
+
+def glmm_table(result) -> pd.DataFrame:
+    """A GLMM's fixed effects with their ratios (exp of estimate and Wald CI): small to
+    send between processes, all a report needs."""
+    table = result.fixed.copy()
+    ratios = result.ratios()
+    table["exp_estimate"] = ratios["ratio"]
+    table["exp_ci_low"], table["exp_ci_high"] = ratios["ci_low"], ratios["ci_high"]
+    return table
 
 
 def _fit_task(task: tuple[Spec, pd.DataFrame]) -> tuple[Spec, Fitted]:

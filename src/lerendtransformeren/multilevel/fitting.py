@@ -25,7 +25,7 @@ __all__ = ["fit"]
 
 
 def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nested", conf_level: float = 0.95,
-        ddf: str = "Satterthwaite", family: str | None = None, nagq: int = 1):
+        ddf: str | None = None, family: str | None = None, nagq: int = 1):
     """Fit a linear (or, with ``family``, a generalised linear) mixed model with nested random effects.
 
     Parameters
@@ -46,17 +46,20 @@ def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nest
         :class:`~lerendtransformeren.exceptions.EngineFallbackWarning`.
     conf_level : float
         Level of the confidence intervals in ``result.fixed``.
-    ddf : {"Satterthwaite", "Kenward-Roger"}
-        Small-sample method of ``result.fixed``, ``contrast``, ``ftest`` and ``anova``
+    ddf : {None, "Satterthwaite", "Kenward-Roger", "Wald", "between-within"}
+        None: ``"Satterthwaite"`` for a linear model, ``"Wald"`` for a GLMM. Linear models:
+        small-sample method of ``result.fixed``, ``contrast``, ``ftest`` and ``anova``
         (lmerTest's ``ddf``). ``"Kenward-Roger"``: standard errors from the Kenward-Roger
         adjusted covariance of the fixed effects and Kenward-Roger df and F statistics
         (Kenward & Roger, 1997, as ``pbkrtest``); REML fits only. ``result.with_ddf(...)``
-        switches an existing result without refitting.
+        switches an existing result without refitting. GLMMs: ``"Wald"`` (z-tests, as
+        glmer) or ``"between-within"`` (t-tests with SAS GLIMMIX's between-within df; with
+        few top-level units, see :class:`~.glmm_results.GLMMResult` ``.notes``).
     family : {None, "binomial", "poisson"}
         None: a linear mixed model. ``"binomial"`` (0/1 outcome, or bool / two-level
         factor, the second level coded 1; logit link) or ``"poisson"`` (counts; log link):
-        a GLMM fitted by maximum likelihood as ``lme4::glmer`` (``reml`` and ``ddf`` do not
-        apply; Wald z-tests), see :mod:`~lerendtransformeren.multilevel.glmm`. Without a
+        a GLMM fitted by maximum likelihood as ``lme4::glmer`` (``reml`` does not apply;
+        Wald z-tests unless ``ddf="between-within"``), see :mod:`~lerendtransformeren.multilevel.glmm`. Without a
         family, an outcome with only 0/1 values or counts with many zeros gives a
         :class:`~lerendtransformeren.exceptions.FamilyWarning`.
     nagq : int
@@ -121,6 +124,16 @@ def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nest
     -147.8444
     >>> m.ratios().loc["wave", ["ratio", "ci_low", "ci_high"]].round(3).tolist()
     [1.335, 1.113, 1.6]
+
+    The same tests as t-tests with between-within df (SAS GLIMMIX ``ddfm=bw``; no R
+    equivalent): the intercept varies between the 10 organisations (10 - 1 = 9 df), wave
+    within the teams (240 rows - 40 teams - 1 = 199 df):
+
+    >>> m.with_ddf("between-within").fixed[["df", "t", "p"]].round(4)
+                  df       t       p
+    term
+    Intercept    9.0 -2.9110  0.0173
+    wave       199.0  3.1185  0.0021
     """
     if engine not in ("nested", "statsmodels"):
         raise SpecificationError(f"engine must be 'nested' or 'statsmodels', got {engine!r}.")
@@ -128,14 +141,10 @@ def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nest
     if family is not None:
         if engine != "nested":
             raise SpecificationError("family= (a GLMM) needs engine='nested'.")
-        if ddf != "Satterthwaite":
-            raise SpecificationError(
-                f"ddf={ddf!r} applies to linear mixed models only; a GLMM's fixed effects have Wald "
-                "z-tests, as glmer's summary."
-            )
-        return fit_glmm(formula, data, family, nagq, conf_level, eval_env=env)
+        return fit_glmm(formula, data, family, nagq, conf_level, eval_env=env, ddf="Wald" if ddf is None else ddf)
     if nagq != 1:
         raise SpecificationError(f"nagq={nagq!r} applies to GLMMs only; give family='binomial' or 'poisson'.")
+    ddf = "Satterthwaite" if ddf is None else ddf
     _check_ddf(ddf, reml)
     if engine == "statsmodels":
         return _fit_statsmodels(formula, data, reml)

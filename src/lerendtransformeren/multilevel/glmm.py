@@ -34,7 +34,8 @@ even in them) on the exact gradient of the Laplace deviance (:meth:`GLMMEngine.v
 implicit differentiation of the modes, two extra passes of the solver), started from one
 penalised-quasi-likelihood step: the linear nested engine fitted to the working response
 of a joint PIRLS at lme4's start ``theta = 1`` (:meth:`GLMMEngine._pql_start`), which
-halves the number of steps. With ``nagq > 1`` the Laplace optimum
+halves the number of steps; PIRLS at that start begins from the linear fit's conditional
+modes (one or two Newton steps fewer on large data). With ``nagq > 1`` the Laplace optimum
 is the start for quasi-Newton steps on central-difference gradients of the quadrature
 deviance. The covariance of beta is the beta block of ``2 H^-1`` with ``H`` the Hessian of
 the deviance in (theta, beta), as lme4's ``vcov`` (``use.hessian = TRUE``): forward
@@ -155,6 +156,7 @@ class GLMMEngine:
         self.levels = levels
         self.n, self.p = X.shape
         self.y = np.asarray(y, float)[self.solver.order]
+        self._success = self.y > 0.5
         self._lgamma = 0.0
         # theta layout (as the linear engine)
         self.theta_slices, lower, self._lam_pos = [], [], []
@@ -208,7 +210,7 @@ class GLMMEngine:
     # -- PIRLS ------------------------------------------------------------------------------
     def _state(self, u, b, beta, eta, fac, it, with_aic: bool = True) -> PirlsState:
         mu = self.family.mu(eta)
-        aic = float(self.family.aic_terms(self.y, mu).sum()) if with_aic else np.nan
+        aic = self.family.aic_total(self.y, mu, self._success) if with_aic else np.nan
         sqr = float(sum(float(np.sum(x * x)) for x in u))
         return PirlsState(u, b, beta, eta, mu, aic, sqr, fac.ldL2 if fac is not None else np.nan, fac, it)
 
@@ -272,14 +274,17 @@ class GLMMEngine:
         mu, eta, u, b, beta = state.mu, state.eta, state.u, state.b, state.beta
         w = self.family.weights(mu)
         # working residual: z = eta + (y - mu) / w, less the fixed part when beta is fixed
-        r = (eta if joint else eta - fixed) + (self.y - mu) / w
+        r = np.subtract(self.y, mu)
+        r /= w
+        r += eta if joint else eta - fixed  # in place: fewer temporaries on large data
         fac = sv.factor(lams, w, r, joint)
         u_new, b_new, beta_new = sv.modes(fac, lams, joint, None if joint else beta)
         if not joint:
             beta_new = beta
         change = self._eta_change(b, b_new, beta, beta_new) / scale
         fixed_new = sv.X @ beta_new if joint else fixed
-        eta_new = fixed_new + sv.random_part(b_new)
+        eta_new = sv.random_part(b_new)
+        eta_new += fixed_new
         local = change < 1e-3 and np.isfinite(pdev)
         done = change < tol or (last < _PIRLS_TOL and change < 1e-3)
         t = 1.0
@@ -387,10 +392,16 @@ class GLMMEngine:
         w = fam.weights(st.mu)
         e = self.y - st.mu
         h = self._leverage(chains[0])
-        v = h * w * fam.dlog_weights(st.mu)
-        fac_a = sv.factor(lams, w, h * fam.dlog_weights(st.mu), False)
+        dlw = fam.dlog_weights(st.mu)
+        v = h * w
+        v *= dlw
+        fac_a = sv.factor(lams, w, h * dlw, False)
         ua, ba, _ = sv.modes(fac_a, lams, False, beta)
-        e1 = -2.0 * e + v - w * sv.random_part(ba)
+        e1 = -2.0 * e  # -2 e + v - w c, in place (large data)
+        e1 += v
+        c = sv.random_part(ba)
+        c *= w
+        e1 -= c
         g = np.empty(len(x))
         g[k:] = sv.X.T @ e1
         for l, Lam in enumerate(lams):
@@ -560,7 +571,7 @@ class GLMMEngine:
         self.n_eval = 0
         k = self.n_theta
         th0 = self.theta_start()
-        state = self.pirls(th0, None, None, tol=1e-6)  # weights for the PQL start
+        state = self.pirls(th0, None, None, tol=1e-3)  # weights for the PQL start (rough is enough)
         self._warm = state
         x0 = self._pql_start(state, th0)
         f1 = np.nan
@@ -615,7 +626,23 @@ class GLMMEngine:
         if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(ev.beta))):
             return np.r_[theta0, state.beta]
         theta = np.where(self._diag, np.maximum(np.abs(theta), 0.05), theta)
+        self._warm_from_pql(lin, opt.theta, ev, state, theta)
         return np.r_[theta, ev.beta]
+
+    def _warm_from_pql(self, lin: NestedEngine, lin_theta, ev, state: PirlsState, theta: np.ndarray) -> None:
+        """Start PIRLS from the linear fit's conditional modes (``u = Lambda^-1 b``).
+
+        They are close to the GLMM's modes at the PQL start: PIRLS there takes two or three
+        steps fewer than from the modes at lme4's start. The units of both engines are in
+        the same order (the same sort of the same codes).
+        """
+        try:
+            modes = lin.conditional_modes(lin_theta, ev.beta, lin.sigma(ev))
+            u = [np.linalg.solve(Lam, b.T).T for (b, _), Lam in zip(modes, self.lambdas(theta))]
+        except np.linalg.LinAlgError:
+            return
+        if all(a.shape == b.shape and np.all(np.isfinite(a)) for a, b in zip(u, state.u)):
+            self._warm = dataclasses.replace(state, u=u, beta=np.asarray(ev.beta, float))
 
     def _derivatives(self, x, fx, g, fg):
         """Gradient and Hessian at the optimum (leaves the modes at ``x`` as the warm start)."""

@@ -35,12 +35,19 @@ class Family:
     def mu(self, eta: np.ndarray) -> np.ndarray:
         """Inverse link, bounded away from 0 and 1 as lme4's links are."""
         if self.name == "binomial":
-            return expit(np.clip(eta, -30.0, 30.0))
-        return np.maximum(np.exp(np.minimum(eta, 700.0)), _EPS)
+            out = np.clip(eta, -30.0, 30.0)
+            return expit(out, out=out)  # in place: no second temporary (large data)
+        out = np.minimum(eta, 700.0)
+        np.exp(out, out=out)
+        return np.maximum(out, _EPS, out=out)
 
     def weights(self, mu: np.ndarray) -> np.ndarray:
         """Working weights ``mu.eta^2 / variance`` (= the variance for a canonical link)."""
-        return mu * (1.0 - mu) if self.name == "binomial" else mu
+        if self.name != "binomial":
+            return mu
+        w = np.subtract(1.0, mu)
+        w *= mu
+        return w
 
     def dlog_weights(self, mu: np.ndarray) -> np.ndarray:
         """``d log w / d eta``: ``1 - 2 mu`` (binomial), 1 (Poisson)."""
@@ -51,6 +58,15 @@ class Family:
         if self.name == "binomial":
             return -2.0 * np.log(np.where(y > 0.5, mu, 1.0 - mu))
         return -2.0 * (y * np.log(mu) - mu - gammaln(y + 1.0))
+
+    def aic_total(self, y: np.ndarray, mu: np.ndarray, success: np.ndarray | None = None) -> float:
+        """The sum of :meth:`aic_terms` (fewer temporaries; ``success``: ``y > 0.5``, precomputed)."""
+        if self.name != "binomial":
+            return float(self.aic_terms(y, mu).sum())
+        t = np.subtract(1.0, mu)
+        np.copyto(t, mu, where=(y > 0.5) if success is None else success)
+        np.log(t, out=t)
+        return -2.0 * float(t.sum())
 
     def dev_resid(self, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
         """Squared deviance residuals (R's ``family$dev.resids``)."""
@@ -235,7 +251,10 @@ class NestedSolver:
                 part = Z[:, 0] * np.repeat(b[:, 0], self.sizes[l])
             else:
                 part = np.einsum("ij,ij->i", Z, np.repeat(b, self.sizes[l], axis=0))
-            out = part if out is None else out + part
+            if out is None:
+                out = part  # a new array: summed into in place
+            else:
+                out += part
         return out
 
     def posterior(self, fac: Factor, lams):

@@ -190,18 +190,24 @@ def type3_contrasts(design_info: patsy.DesignInfo, data: pd.DataFrame, X: np.nda
     return out
 
 
-def lrt(m0, m1) -> pd.DataFrame:
+def lrt(m0, m1, **glmm_options) -> pd.DataFrame:
     """Likelihood-ratio test of nested models, refitting with ML when both are REML fits.
 
     R equivalent: ``anova(m0, m1)`` (lme4 refits REML fits with ML unless
     ``refit = FALSE``; for two REML fits with the same fixed effects, e.g. a test of a
     random term, the REML criteria are compared, as ``lmerTest::ranova``). Two GLMM fits
-    (``fit(..., family=...)``) are compared by :func:`.glmm_results.lrt`.
+    (``fit(..., family=...)``) are compared by :func:`.glmm_results.lrt`, which takes
+    ``method="bootstrap"``, ``n_boot``, ``seed`` and ``n_jobs`` (``glmm_options``) for a
+    parametric-bootstrap test.
     """
     if hasattr(m0, "nagq") or hasattr(m1, "nagq"):
         from lerendtransformeren.multilevel.glmm_results import lrt as glmm_lrt
 
-        return glmm_lrt(m0, m1)
+        return glmm_lrt(m0, m1, **glmm_options)
+    if glmm_options:
+        raise SpecificationError(
+            f"{sorted(glmm_options)} apply to GLMM fits only (the parametric bootstrap LRT)."
+        )
     same_fixed = list(m0.fixed.index) == list(m1.fixed.index) and np.allclose(m0._X, m1._X)
     if m0.reml and m1.reml and not same_fixed:
         m0, m1 = m0.refit(reml=False), m1.refit(reml=False)

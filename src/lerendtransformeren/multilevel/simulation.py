@@ -1,4 +1,4 @@
-"""Simulation-based power for nested linear mixed models (R: ``simr``).
+"""Simulation-based power for nested linear and generalised linear mixed models (R: ``simr``).
 
 Closed forms (:mod:`~lerendtransformeren.multilevel.power`) answer the planning questions
 for balanced textbook designs. For anything else (a stepped wedge with three levels and
@@ -33,6 +33,14 @@ columns, an F-test), exactly as :func:`~lerendtransformeren.multilevel.fit` and
 a replicate whose fit fails (an error, or a fixed effect that dropout left without data)
 is counted as failed, reported in ``n_failed`` and in ``replicates.error``, and left out
 of power, bias and coverage, with a warning.
+
+A :class:`Model` with ``family="binomial"`` or ``"poisson"`` states its fixed effects and
+random-effect variances on the link scale (no residual variance); a replicate draws the
+random effects as above, then the outcome from the family (0/1 or counts), refits the
+GLMM with :class:`~lerendtransformeren.multilevel.glmm.GLMMEngine` (Laplace, as
+``glmer``) and tests the term by Wald z (``ddf="Wald"``, glmer's test; a chi-square for
+several columns) or by t with between-within df (``ddf="between-within"``; an F for
+several columns), see :func:`~lerendtransformeren.multilevel.glmm_inference.glmm_contrast_test`.
 
 Reproducibility
 ---------------
@@ -69,11 +77,13 @@ import pandas as pd
 import patsy
 from scipy import stats
 
-from lerendtransformeren.exceptions import ConvergenceWarning, SpecificationError
+from lerendtransformeren.exceptions import ConvergenceError, ConvergenceWarning, SpecificationError
 from lerendtransformeren.multilevel import inference
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL, NestedEngine
 from lerendtransformeren.multilevel.formula import parse_formula
 from lerendtransformeren.multilevel.frame import Level, RandomBlock, build_frame
+from lerendtransformeren.multilevel.glmm_inference import glmm_contrast_test
+from lerendtransformeren.multilevel.glmm_solver import FAMILIES
 from lerendtransformeren.presenters import present
 
 __all__ = [
@@ -359,10 +369,16 @@ class Model:
         ``"offer"``); names not given are 0. A name that is not a column of the model is
         an error (the message lists the columns).
     variances : mapping of str to float or array
-        One variance per random level and ``"residual"``. A level is named by its grouping
+        One variance per random level and ``"residual"`` (no ``"residual"`` with a
+        ``family``: a GLMM's variances are on the link scale). A level is named by its grouping
         (``"organisation:team"``) or its last factor (``"team"``). A level with random
         slopes takes its covariance matrix over its random columns (as in
         ``result.variance``).
+    family : {None, "binomial", "poisson"}
+        None: a linear model (normal residuals). ``"binomial"`` (0/1 outcome, logit link)
+        or ``"poisson"`` (counts, log link): fixed effects and random-effect variances on
+        the link scale; the outcome is drawn from the family and each replicate is refitted
+        with the GLMM engine (Laplace, as ``glmer``).
 
     Raises
     ------
@@ -381,7 +397,7 @@ class Model:
     """
 
     def __init__(self, formula: str, fixed: Mapping[str, float] | None = None,
-                 variances: Mapping[str, Any] | None = None):
+                 variances: Mapping[str, Any] | None = None, family: str | None = None):
         if not isinstance(formula, str):
             raise SpecificationError(f"formula must be a string, got {type(formula).__name__}.")
         spec = parse_formula(formula)
@@ -397,6 +413,13 @@ class Model:
             if not _is_number(value):
                 raise SpecificationError(f"fixed[{name!r}] must be a finite number, got {value!r}.")
             self.fixed[str(name)] = float(value)
+        if family is not None and family not in ("binomial", "poisson"):
+            raise SpecificationError(f"family must be None, 'binomial' or 'poisson', got {family!r}.")
+        self.family = family
+        if family is not None:
+            self._init_glmm_variances(variances)
+            self._fit = None
+            return
         if not isinstance(variances, Mapping) or "residual" not in variances:
             raise SpecificationError(
                 "variances must be a mapping with one variance per random level and 'residual', "
@@ -411,6 +434,15 @@ class Model:
                 "a model without residual variance cannot be fitted."
             )
         self._fit = None
+
+    def _init_glmm_variances(self, variances) -> None:
+        if not isinstance(variances, Mapping) or "residual" in variances:
+            raise SpecificationError(
+                f"family={self.family!r}: variances must be a mapping with one link-scale variance per "
+                "random level and no 'residual' (the family gives the outcome's variance), e.g. "
+                "variances={'organisation': 0.2, 'team': 0.1}."
+            )
+        self.variances = {str(k): _check_variance(str(k), v) for k, v in variances.items()}
 
     @classmethod
     def from_fit(cls, result, fixed: Mapping[str, float] | None = None) -> Model:
@@ -429,11 +461,12 @@ class Model:
         fit's own rows and covariates; with one, the parameters are carried to the new
         design (simr's ``extend``).
         """
+        from lerendtransformeren.multilevel.glmm_results import GLMMResult
         from lerendtransformeren.multilevel.results import MultilevelResult
 
-        if not isinstance(result, MultilevelResult):
+        if not isinstance(result, (MultilevelResult, GLMMResult)):
             raise SpecificationError(
-                f"Model.from_fit needs a MultilevelResult from lerendtransformeren.multilevel.fit, "
+                f"Model.from_fit needs a MultilevelResult or GLMMResult from lerendtransformeren.multilevel.fit, "
                 f"got {type(result).__name__}."
             )
         names = list(result.frame.x_names)
@@ -444,12 +477,15 @@ class Model:
                 f"Unknown fixed effects {unknown}; the model's fixed effects are {names}."
             )
         betas.update({k: float(v) for k, v in (fixed or {}).items()})
+        glmm = isinstance(result, GLMMResult)
+        sigma2 = 1.0 if glmm else result.sigma**2
         variances = {}
         for lev, lam in zip(result.frame.levels, result.engine.lambdas(result.theta)):
-            cov = result.sigma**2 * lam @ lam.T
+            cov = sigma2 * lam @ lam.T
             variances[lev.name] = float(cov[0, 0]) if cov.shape == (1, 1) else cov
-        variances["residual"] = result.sigma**2
-        model = cls(result.formula, betas, variances)
+        if not glmm:
+            variances["residual"] = sigma2
+        model = cls(result.formula, betas, variances, family=result.family if glmm else None)
         model._fit = result
         return model
 
@@ -458,7 +494,8 @@ class Model:
             return round(v, 10) if np.ndim(v) == 0 else np.round(v, 10).tolist()
 
         var = {k: show(v) for k, v in self.variances.items()}
-        return f"Model({self.formula!r}, fixed={self.fixed!r}, variances={var!r})"
+        fam = f", family={self.family!r}" if self.family else ""
+        return f"Model({self.formula!r}, fixed={self.fixed!r}, variances={var!r}{fam})"
 
 
 def _check_variance(name: str, value: Any) -> float | np.ndarray:
@@ -548,6 +585,8 @@ class _Template:
     subject: np.ndarray | None  # dropout unit per row
     wave: np.ndarray | None  # wave index per row
     n_waves: int
+    family: str | None = None  # None: linear (REML, Satterthwaite); else the GLMM engine
+    ddf: str = "Satterthwaite"
 
 
 def _psd_cholesky(cov: np.ndarray) -> np.ndarray:
@@ -618,9 +657,10 @@ def _resolve_test(test: Any, x_names: list[str], design_info) -> np.ndarray:
 
 
 def _as_model(model: Any) -> Model:
+    from lerendtransformeren.multilevel.glmm_results import GLMMResult
     from lerendtransformeren.multilevel.results import MultilevelResult
 
-    if isinstance(model, MultilevelResult):
+    if isinstance(model, (MultilevelResult, GLMMResult)):
         return Model.from_fit(model)
     if not isinstance(model, Model):
         raise SpecificationError(
@@ -629,8 +669,17 @@ def _as_model(model: Any) -> Model:
     return model
 
 
+def _check_sim_ddf(model: Model, ddf: str | None) -> str:
+    """The test of a replicate: Satterthwaite (linear), Wald or between-within (GLMM)."""
+    allowed = ("Wald", "between-within") if model.family else ("Satterthwaite",)
+    ddf = allowed[0] if ddf is None else ddf
+    if ddf not in allowed:
+        raise SpecificationError(f"ddf={ddf!r}: for this model use one of {list(allowed)}.")
+    return ddf
+
+
 def _template(model: Model, design: Design | None, test: Any = None,
-              conf_level: float = 0.95) -> tuple[_Template, pd.DataFrame, str]:
+              conf_level: float = 0.95, ddf: str | None = None) -> tuple[_Template, pd.DataFrame, str]:
     """The fixed arrays of a simulation, the template rows and the outcome column name."""
     if design is None:
         if model._fit is None:
@@ -653,7 +702,8 @@ def _template(model: Model, design: Design | None, test: Any = None,
                 f"The outcome {model.y_name!r} has the name of a design column; rename it."
             )
         data[model.y_name] = 0.0
-        frame = build_frame(model.formula, data, eval_env=patsy.EvalEnvironment.capture(0))
+        frame = build_frame(model.formula, data, eval_env=patsy.EvalEnvironment.capture(0),
+                            one_row_units=model.family is not None)
     x_names = list(frame.x_names)
     unknown = sorted(set(model.fixed) - set(x_names))
     if unknown:
@@ -662,7 +712,7 @@ def _template(model: Model, design: Design | None, test: Any = None,
             "(missing ones are 0)."
         )
     beta = np.array([model.fixed.get(n, 0.0) for n in x_names])
-    sigma = math.sqrt(model.variances["residual"])
+    sigma = 1.0 if model.family else math.sqrt(model.variances["residual"])
     levels = _light_levels(frame.levels)
     known = {"residual"} | {lev.name for lev in levels} | {lev.factors[-1] for lev in levels}
     extra = sorted(set(model.variances) - known)
@@ -692,7 +742,7 @@ def _template(model: Model, design: Design | None, test: Any = None,
         X=frame.X, levels=levels, Z=[np.hstack([b.Z for b in lev.blocks]) for lev in levels],
         factors=factors, beta=beta, sigma=sigma, theta=theta, L=L, conf_level=conf_level,
         dropout=float(design.dropout) if design is not None else 0.0, subject=subject, wave=wave,
-        n_waves=n_waves,
+        n_waves=n_waves, family=model.family, ddf=_check_sim_ddf(model, ddf),
     )
     return tmpl, data, model.y_name
 
@@ -712,7 +762,12 @@ def _draw(tmpl: _Template, rng: np.random.Generator) -> tuple[np.ndarray, np.nda
     for lev, Z, F in zip(tmpl.levels[::-1], tmpl.Z[::-1], tmpl.factors[::-1]):
         b = rng.standard_normal((lev.n_units, F.shape[0])) @ F.T
         y += np.einsum("ij,ij->i", Z, b[lev.codes])
-    y += tmpl.sigma * rng.standard_normal(len(y))
+    if tmpl.family == "binomial":
+        y = rng.binomial(1, FAMILIES["binomial"].mu(y)).astype(float)
+    elif tmpl.family == "poisson":
+        y = rng.poisson(FAMILIES["poisson"].mu(y)).astype(float)
+    else:
+        y += tmpl.sigma * rng.standard_normal(len(y))
     keep = None
     if tmpl.dropout > 0:
         n_subject = int(tmpl.subject.max()) + 1
@@ -746,6 +801,10 @@ def _analyse(tmpl: _Template, y: np.ndarray, keep: np.ndarray | None) -> dict:
         for lev in levels:
             if not 2 <= lev.n_units < len(y):
                 raise _NotEstimable(f"level {lev.name!r} has {lev.n_units} units for {len(y)} rows after dropout")
+    if tmpl.family is not None:
+        if np.ptp(y) == 0:
+            raise _NotEstimable(f"the simulated outcome is {y[0]:g} in every row")
+        return glmm_contrast_test(y, X, levels, tmpl.family, tmpl.L, tmpl.ddf, tmpl.conf_level)
     engine = NestedEngine(y, X, levels, reml=True)
     opt = engine.optimize(start=tmpl.theta)
     ev = engine.evaluate(opt.theta)
@@ -771,7 +830,7 @@ def _replicate(tmpl: _Template, index: int, seq: np.random.SeedSequence) -> dict
     try:
         rec = _analyse(tmpl, y, keep)
         rec.update(failed=False, error="")
-    except (_NotEstimable, np.linalg.LinAlgError, ValueError, ArithmeticError) as exc:
+    except (_NotEstimable, np.linalg.LinAlgError, ValueError, ArithmeticError, ConvergenceError) as exc:
         rec = {"estimate": np.nan, "se": np.nan, "df": np.nan, "statistic": np.nan, "p": np.nan,
                "ci_low": np.nan, "ci_high": np.nan, "singular": False, "converged": False,
                "failed": True, "error": f"{type(exc).__name__}: {exc}",
@@ -925,7 +984,9 @@ class PowerSimulation:
         Share of the replicates whose ``conf_level`` interval (Satterthwaite) contains the
         true effect, with its Monte Carlo SE.
     mean_df : float
-        Mean Satterthwaite (denominator) df of the test.
+        Mean (denominator) df of the test: Satterthwaite's, between-within, or inf (Wald z).
+    method : str
+        The test: ``"Satterthwaite"``, ``"Wald"`` or ``"between-within"``.
     n_sim, n_failed, n_singular, n_nonconverged : int
         Replicates simulated; failed fits (left out of every summary, see
         ``replicates.error``); singular fits and fits that did not pass the optimiser's
@@ -941,7 +1002,8 @@ class PowerSimulation:
     ci_method = "Clopper-Pearson"
 
     def __init__(self, replicates: pd.DataFrame, *, alpha: float, test: Any, effect: Any, seed: Any,
-                 conf_level: float):
+                 conf_level: float, method: str = "Satterthwaite"):
+        self.method = method
         self.replicates = replicates
         self.alpha, self.test, self.effect, self.seed, self.conf_level = alpha, test, effect, seed, conf_level
         ok = replicates.loc[~replicates["failed"]]
@@ -997,7 +1059,7 @@ class PowerSimulation:
                 f"coverage of the {self.conf_level:.0%} CI {self.coverage:.3f} (MC SE {self.coverage_se:.3f})."
             )
         lines.append(
-            f"Mean Satterthwaite df {self.mean_df:.1f}; singular fits {self.n_singular}, not converged "
+            f"Mean {self.method} df {self.mean_df:.1f}; singular fits {self.n_singular}, not converged "
             f"{self.n_nonconverged}, failed {self.n_failed}."
         )
         return "\n".join(lines)
@@ -1126,6 +1188,7 @@ def power_simulation(
     progress: bool | None = None,
     client: Any = None,
     conf_level: float = 0.95,
+    ddf: str | None = None,
 ) -> PowerSimulation:
     """Power of the Satterthwaite test of a fixed effect, by simulation (simr's powerSim).
 
@@ -1161,6 +1224,12 @@ def power_simulation(
         then ignored. Needs the ``dask`` extra.
     conf_level : float, default 0.95
         Level of the per-replicate intervals whose coverage is reported.
+    ddf : str, optional
+        The test. Linear models: ``"Satterthwaite"`` (the only one, the default). A
+        :class:`Model` with a ``family``: ``"Wald"`` (z, as glmer; default) or
+        ``"between-within"`` (t with SAS GLIMMIX's between-within df, see
+        :func:`~lerendtransformeren.multilevel.glmm_inference.between_within_df`; for a term
+        varying only between few top-level units the Wald z test is liberal).
 
     Returns
     -------
@@ -1191,10 +1260,20 @@ def power_simulation(
     (20, 0, 'Clopper-Pearson')
     >>> res.power >= 0.8
     True
+
+    A binary outcome: effects and variances on the log-odds scale, each replicate refitted
+    as ``glmer`` would; between-within t tests of a term that varies between clusters (here
+    20 clusters less 2 parameters: 18 df):
+
+    >>> binary = Model("y ~ offer + (1 | cluster)", fixed={"Intercept": -0.5, "offer": 1.0},
+    ...                variances={"cluster": 0.2}, family="binomial")
+    >>> res = power_simulation(binary, design, n_sim=10, seed=1, progress=False, ddf="between-within")
+    >>> res.method, res.mean_df, res.n_failed
+    ('between-within', 18.0, 0)
     """
     _check_run_args(n_sim, alpha, n_jobs)
     model = _as_model(model)
-    tmpl, _, _ = _template(model, design, test, conf_level)
+    tmpl, _, _ = _template(model, design, test, conf_level, ddf)
     seq, reported = _seed_sequence(seed)
     pbar = _progress_bar(progress, n_sim, f"power {test}")
     try:
@@ -1212,7 +1291,7 @@ def _simulate_power(tmpl, seq, n_sim, alpha, test, n_jobs, client, pbar, conf_le
     effect_vec = tmpl.L @ tmpl.beta
     effect = float(effect_vec[0]) if len(effect_vec) == 1 else tuple(map(float, effect_vec))
     result = PowerSimulation(reps, alpha=float(alpha), test=test, effect=effect, seed=seq,
-                             conf_level=conf_level)
+                             conf_level=conf_level, method=tmpl.ddf)
     if result.n_failed:
         first = reps.loc[reps["failed"], "error"].iloc[0]
         warnings.warn(
@@ -1239,6 +1318,7 @@ def power_curve(
     progress: bool | None = None,
     client: Any = None,
     conf_level: float = 0.95,
+    ddf: str | None = None,
 ) -> PowerCurve:
     """Power along the number of units at one level, or of waves (simr's powerCurve).
 
@@ -1253,7 +1333,7 @@ def power_curve(
         ``"team"``, ``"professional"``: units per parent unit) or ``"waves"``.
     values : sequence of int
         The values of ``along``, each a valid design (all are checked before simulating).
-    test, n_sim, alpha, n_jobs, progress, client, conf_level
+    test, n_sim, alpha, n_jobs, progress, client, conf_level, ddf
         As :func:`power_simulation`, per point.
     seed : int, SeedSequence, Generator or None
         Point ``k`` uses child ``k`` of ``SeedSequence(seed).spawn(len(values))`` as its
@@ -1297,7 +1377,7 @@ def power_curve(
     for v in values:
         point = (replace(design, waves=int(v)) if along == "waves"
                  else replace(design, levels={**design.levels, along: int(v)}))
-        templates.append(_template(model, point, test, conf_level)[0])
+        templates.append(_template(model, point, test, conf_level, ddf)[0])
     seq, reported = _seed_sequence(seed)
     pbar = _progress_bar(progress, n_sim * len(values), f"power curve {along}")
     results = []

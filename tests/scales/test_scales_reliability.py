@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -104,3 +105,63 @@ def test_bad_arguments():
         scales.reliability(pd.DataFrame({"gas_01": [1], "gas_02": [0], "gas_03": [2]}), "gas")
     with pytest.raises(DataError, match="fewer than 3 respondents"):
         scales.reliability(df.head(2), "mastery")
+
+
+# Issue 17: the bootstrap in bounded memory, same numbers as before.
+
+
+def test_bootstrap_numbers_unchanged_from_the_one_matrix_implementation():
+    # Values of the implementation that drew one (n_boot x n) matrix (before issue 17).
+    a = scales.reliability(_data("mastery"), "mastery", n_boot=300, seed=11).scales.iloc[0]
+    assert a["omega_ci_low"] == pytest.approx(0.775383056137496, abs=1e-12)
+    assert a["omega_ci_high"] == pytest.approx(0.8427830743554393, abs=1e-12)
+    b = scales.reliability(_data("sdq_parent"), "sdq_parent", missing="pairwise", n_boot=300, seed=1).scales
+    row = b.set_index("score").loc["total_difficulties"]
+    assert row["omega_ci_low"] == pytest.approx(0.8138416509059705, abs=1e-12)
+    assert row["omega_ci_high"] == pytest.approx(0.8666786593817306, abs=1e-12)
+
+
+@pytest.mark.parametrize("missing", ["listwise", "pairwise"])
+def test_bootstrap_identical_for_any_batch_and_block_size(monkeypatch, missing):
+    rel = importlib.import_module("lerendtransformeren.scales.reliability")
+
+    x = _data("sdq_parent")[list(scales.get("sdq_parent").score_items("emotional"))].to_numpy(dtype=float)
+    if missing == "listwise":
+        x = x[~np.isnan(x).any(axis=1)]
+    ref = rel._boot_omegas(x, 57, np.random.default_rng(3), batch=100)
+    for batch in (1, 7, 57):
+        np.testing.assert_array_equal(rel._boot_omegas(x, 57, np.random.default_rng(3), batch=batch), ref)
+    monkeypatch.setattr(rel, "_ROWS", 16)  # many respondent blocks: integer item codes sum exactly
+    np.testing.assert_array_equal(rel._boot_omegas(x, 57, np.random.default_rng(3), batch=5), ref)
+
+
+def test_bootstrap_never_holds_resamples_times_respondents():
+    import tracemalloc
+
+    rel = importlib.import_module("lerendtransformeren.scales.reliability")
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4000, 1)) + rng.normal(size=(4000, 5))
+    tracemalloc.start()
+    rel._boot_omegas(x, 400, np.random.default_rng(1))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 400 * 4000 * 8 / 10  # an (n_boot x n) array would be 12.8 MB; this is about 1 MB
+
+
+def test_seed_is_recorded_and_repeats_the_run():
+    df = _data("mastery")
+    a = scales.reliability(df, "mastery", n_boot=50)
+    assert isinstance(a.seed, int)
+    b = scales.reliability(df, "mastery", n_boot=50, seed=a.seed)
+    assert a.scales.equals(b.scales) and b.seed == a.seed
+    assert scales.reliability(df, "mastery", n_boot=50, seed=np.int64(4)).seed == 4
+    assert scales.reliability(df, "mastery", n_boot=50, seed=np.random.default_rng(4)).seed is None
+
+
+def test_progress_bar_only_when_asked(capsys):
+    df = _data("mastery")
+    scales.reliability(df, "mastery", n_boot=20, seed=1)
+    assert capsys.readouterr().err == ""
+    scales.reliability(df, "mastery", n_boot=20, seed=1, progress=True)
+    assert "20/20" in capsys.readouterr().err

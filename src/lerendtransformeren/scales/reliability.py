@@ -22,42 +22,90 @@ _MAX_COMMUNALITY = 0.995
 
 @dataclass(frozen=True)
 class ReliabilityResult:
-    """Reliability per score (``scales``) and per item (``items``), tidy DataFrames."""
+    """Reliability per score (``scales``) and per item (``items``), tidy DataFrames.
+
+    ``seed`` is the integer seed of the bootstrap (drawn and recorded when none was
+    given; ``None`` when a Generator was passed): ``reliability(..., seed=result.seed)``
+    repeats the intervals.
+    """
 
     scales: pd.DataFrame
     items: pd.DataFrame
     missing: str
+    seed: int | None = None
 
 
-def _pairwise_moments(x: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairwise-complete covariance and correlation for each row of ``weights``.
+#: Respondents per block of the weighted sums. Fixed, so the order of summation does not
+#: depend on the batch size (item codes are integers, so the sums are exact anyway);
+#: a block of the design matrix takes at most _ROWS x 3p x 8 bytes (8192 rows stay in
+#: cache: 15 ms per resample of 1,000,000 respondents and 8 items, against 34 ms for 65,536).
+_ROWS = 1 << 13
+#: Resamples whose one-factor fits are solved together (bounds the p x p matrices held).
+_BATCH = 100
 
-    ``weights`` (B x n) are case counts (1 = data as they are; bootstrap: multinomial
-    counts). For items i, j only rows where both are observed enter; the correlation uses
-    the SDs on those same rows (as R ``cor(use = "pairwise")``). Returns (B x p x p) arrays.
+
+def _design(x: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Columns whose weighted cross-products give every (pairwise) moment of ``x``.
+
+    Complete data: ``[1, x]``. With missing values: ``[x0, m, x0**2]`` with ``m`` the
+    observed indicators and ``x0`` the data with missing values set to 0. Returns the
+    design, transposed (k x n, C-contiguous: a block of respondents is a fast slice),
+    and whether the data are complete.
     """
-    n, p = x.shape
-    m = (~np.isnan(x)).astype(float)
-    xz = np.where(m > 0, x, 0.0)
+    m = ~np.isnan(x)
+    if m.all():
+        return np.vstack([np.ones(x.shape[0]), x.T]), True
+    xz = np.where(m, x, 0.0).T
+    return np.vstack([xz, m.T.astype(float), xz**2]), False
 
-    def outer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return (weights @ (a[:, :, None] * b[:, None, :]).reshape(n, p * p)).reshape(-1, p, p)
 
-    cross = outer(xz, xz)  # sum of x_i x_j over rows where both are observed
-    if m.all():  # complete data: the pair sums are the column sums
-        count = np.broadcast_to(weights.sum(axis=1)[:, None, None], cross.shape)
-        s = np.broadcast_to((weights @ xz)[:, :, None], cross.shape)
-        sq = np.broadcast_to(np.diagonal(cross, axis1=1, axis2=2)[:, :, None], cross.shape)
+def _gram(at: np.ndarray, w: np.ndarray | None, cols: int) -> np.ndarray:
+    """``a' diag(w) a[:, :cols]`` from the transposed design ``at`` (k x n), summed over
+    fixed blocks of ``_ROWS`` respondents (``w=None``: unit weights)."""
+    out = np.zeros((at.shape[0], cols))
+    for start in range(0, at.shape[1], _ROWS):
+        blk = at[:, start : start + _ROWS]
+        out += (blk if w is None else blk * w[start : start + _ROWS]) @ blk[:cols].T
+    return out
+
+
+def _cols(at: np.ndarray, complete: bool) -> int:
+    """Columns of the gram that :func:`_moments` reads: all of ``[1, x]``, or ``[x0, m]``."""
+    return at.shape[0] if complete else 2 * at.shape[0] // 3
+
+
+def _moments(grams: np.ndarray, p: int, complete: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise-complete covariance and correlation (B x p x p) from stacked :func:`_gram` results."""
+    b = grams.shape[0]
+    if complete:
+        count = np.broadcast_to(grams[:, :1, :1], (b, p, p))
+        s = np.broadcast_to(grams[:, 0, 1:, None], (b, p, p))
+        cross = grams[:, 1:, 1:]
+        sq = np.broadcast_to(np.diagonal(cross, axis1=1, axis2=2)[:, :, None], (b, p, p))
     else:
-        count = outer(m, m)  # N_ij
-        s = outer(xz, m)  # S_ij = sum of x_i over rows where both i and j are observed
-        sq = outer(xz**2, m)  # sum of x_i^2 over rows where both are observed
+        cross = grams[:, :p, :p]  # sum of x_i x_j over rows where both are observed
+        count = grams[:, p : 2 * p, p : 2 * p]  # N_ij
+        s = grams[:, :p, p : 2 * p]  # S_ij = sum of x_i over rows where both i and j are observed
+        sq = grams[:, 2 * p :, p : 2 * p]  # sum of x_i^2 over rows where both are observed
     st = np.swapaxes(s, 1, 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = (cross - s * st / count) / (count - 1)
         var_i = (sq - s**2 / count) / (count - 1)
         corr = cov / np.sqrt(var_i * np.swapaxes(var_i, 1, 2))
     return cov, corr
+
+
+def _pairwise_moments(x: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise-complete covariance and correlation for each row of ``weights``.
+
+    ``weights`` (B x n) are case counts (``None``: one row of ones, the data as they
+    are; bootstrap: multinomial counts). For items i, j only rows where both are
+    observed enter; the correlation uses the SDs on those same rows (as R
+    ``cor(use = "pairwise")``). Returns (B x p x p) arrays. Memory is O(n p) whatever B.
+    """
+    at, complete = _design(x)
+    rows = [None] if weights is None else list(np.asarray(weights, dtype=float))
+    return _moments(np.stack([_gram(at, w, _cols(at, complete)) for w in rows]), x.shape[1], complete)
 
 
 def _one_factor(corr: np.ndarray, *, tol: float = 1e-10, max_iter: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
@@ -136,11 +184,50 @@ def omega_total(items: pd.DataFrame | np.ndarray, *, missing: str = "listwise") 
     x = np.asarray(items, dtype=float)
     if missing == "listwise":
         x = x[~np.isnan(x).any(axis=1)]
-    _, corr = _pairwise_moments(x, np.ones((1, x.shape[0])))
+    _, corr = _pairwise_moments(x)
     lam, ok = _one_factor(corr)
     if not ok[0]:
         warnings.warn("one-factor minres fit did not converge; omega is unreliable.", ConvergenceWarning, stacklevel=2)
     return float(_omega_from_loadings(lam)[0])
+
+
+def _boot_omegas(
+    x: np.ndarray, n_boot: int, rng: np.random.Generator, *, batch: int = _BATCH, progress: bool = False, desc: str = ""
+) -> np.ndarray:
+    """Omega total of ``n_boot`` bootstrap resamples of the rows of ``x`` (failed fits dropped).
+
+    Resample ``b`` takes the ``b``-th block of ``n`` draws of ``rng.integers(0, n)``, the
+    same stream as one ``(n_boot, n)`` call, and enters only through its case counts and
+    the weighted cross-products :func:`_gram`: peak memory is O(n p) (data, design and
+    one resample's counts), never O(n_boot n). ``batch`` (resamples per batch of factor
+    fits) changes neither the draws nor the arithmetic of any resample, so not the result.
+    """
+    from tqdm.auto import tqdm
+
+    n, p = x.shape
+    at, complete = _design(x)
+    cols = _cols(at, complete)
+    omegas = []
+    with tqdm(total=n_boot, desc=desc, unit="resample", disable=not progress) as bar:
+        for start in range(0, n_boot, batch):
+            size = min(batch, n_boot - start)
+            grams = np.empty((size, at.shape[0], cols))
+            for i in range(size):
+                grams[i] = _gram(at, np.bincount(rng.integers(0, n, size=n), minlength=n).astype(float), cols)
+                bar.update()
+            _, corr_b = _moments(grams, p, complete)
+            usable = np.isfinite(corr_b).all(axis=(1, 2))
+            lam_b, ok_b = _one_factor(np.where(usable[:, None, None], corr_b, np.eye(p)))
+            omegas.append(_omega_from_loadings(lam_b)[usable & ok_b])
+    return np.concatenate(omegas) if omegas else np.empty(0)
+
+
+def _seeded(seed: int | np.random.Generator | None) -> tuple[np.random.Generator, int | None]:
+    """The generator and the seed to record: ``seed=None`` draws fresh entropy and records it."""
+    if isinstance(seed, np.random.Generator):
+        return seed, None
+    used = int(np.random.SeedSequence().entropy if seed is None else seed)
+    return np.random.default_rng(used), used
 
 
 def _alpha_from_cov(cov: np.ndarray) -> float:
@@ -181,6 +268,7 @@ def reliability(
     seed: int | np.random.Generator | None = None,
     prefix: str | None = None,
     value_labels: Mapping[str, float] | None = None,
+    progress: bool = False,
 ) -> ReliabilityResult:
     """Cronbach's alpha and omega total per score, with item statistics.
 
@@ -203,11 +291,15 @@ def reliability(
         Confidence level of both intervals.
     n_boot : int
         Bootstrap resamples of respondents for the omega interval (percentile method);
-        0 skips the bootstrap.
+        0 skips the bootstrap. Peak memory grows with the respondents, not with
+        ``n_boot`` times the respondents (each resample enters through its case counts).
     seed : int or numpy.random.Generator, optional
-        Seed of the bootstrap; the same seed gives the same interval.
+        Seed of the bootstrap; the same seed gives the same interval. ``None`` draws
+        fresh entropy, recorded as ``result.seed``.
     prefix, value_labels
         As in :func:`score`.
+    progress : bool
+        Show a progress bar over the resamples (tqdm); off by default.
 
     Returns
     -------
@@ -217,7 +309,7 @@ def reliability(
         the Feldt CI to 3 decimals), ``omega_total, omega_ci_low, omega_ci_high,
         n_boot_ok`` (resamples whose fit converged). ``items``: one row per score and
         item with ``reversed, n, mean, sd, r_drop`` (item-rest correlation) and
-        ``alpha_if_deleted``.
+        ``alpha_if_deleted``. ``seed``: the seed used.
 
     Notes
     -----
@@ -236,6 +328,8 @@ def reliability(
     >>> res.scales[["score", "n_complete", "alpha"]].round(3)  # psych::alpha(x)$total$raw_alpha
       score  n_complete  alpha
     0  mean           6  0.959
+    >>> res.seed  # recorded for the provenance; with seed=None the entropy drawn
+    1
     """
     if missing not in _MISSING:
         raise SpecificationError(f"missing must be one of {_MISSING}, got {missing!r}.")
@@ -250,7 +344,7 @@ def reliability(
     if not targets:
         raise SpecificationError(f"instrument {inst.code!r} has no multi-item score; reliability does not apply.")
     block = _item_block(df, inst, prefix or "", value_labels)
-    rng = np.random.default_rng(seed)
+    rng, used_seed = _seeded(seed)
     reversed_ = set(inst.reverse)
     scale_rows, item_tables = [], []
     for s in targets:
@@ -267,7 +361,7 @@ def reliability(
                 f"instrument {inst.code!r}, score {s.name!r}: fewer than 3 respondents answered "
                 f"(complete cases: {int(complete.sum())}); reliability cannot be estimated."
             )
-        cov, corr = _pairwise_moments(x, np.ones((1, x.shape[0])))
+        cov, corr = _pairwise_moments(x)
         # pingouin loads matplotlib, seaborn and xarray: import it where it is used.
         import pingouin as pg
 
@@ -283,16 +377,7 @@ def reliability(
         lo = hi = np.nan
         n_ok = 0
         if n_boot:
-            n = x.shape[0]
-            draws = rng.integers(0, n, size=(n_boot, n)) + n * np.arange(n_boot)[:, None]
-            counts = np.bincount(draws.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
-            omegas = []
-            for chunk in np.array_split(counts, max(1, n_boot // 100)):
-                _, corr_b = _pairwise_moments(x, chunk)
-                usable = np.isfinite(corr_b).all(axis=(1, 2))
-                lam_b, ok_b = _one_factor(np.where(usable[:, None, None], corr_b, np.eye(x.shape[1])))
-                omegas.append(_omega_from_loadings(lam_b)[usable & ok_b])
-            boot = np.concatenate(omegas)
+            boot = _boot_omegas(x, n_boot, rng, progress=progress, desc=f"{inst.code} {s.name}")
             n_ok = boot.size
             lo, hi = np.quantile(boot, [(1 - ci) / 2, (1 + ci) / 2]) if n_ok else (np.nan, np.nan)
         scale_rows.append(
@@ -316,4 +401,4 @@ def reliability(
         items.insert(0, "score", s.name)
         items.insert(0, "instrument", inst.code)
         item_tables.append(items)
-    return ReliabilityResult(pd.DataFrame(scale_rows), pd.concat(item_tables, ignore_index=True), missing)
+    return ReliabilityResult(pd.DataFrame(scale_rows), pd.concat(item_tables, ignore_index=True), missing, used_seed)

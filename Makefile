@@ -49,6 +49,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_power.py
 	$(BIN)/python benchmarks/bench_glmm.py
 	$(BIN)/python benchmarks/bench_io.py
+	$(BIN)/python benchmarks/bench_reliability.py
 
 # Refresh the constraints after changing dependencies (review the diff before committing).
 lock: $(STAMP)

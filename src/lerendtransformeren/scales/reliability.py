@@ -202,7 +202,7 @@ def _boot_omegas(
     one resample's counts), never O(n_boot n). ``batch`` (resamples per batch of factor
     fits) changes neither the draws nor the arithmetic of any resample, so not the result.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # the console bar: tqdm.auto warns on stderr in a kernel without ipywidgets
 
     n, p = x.shape
     at, complete = _design(x)

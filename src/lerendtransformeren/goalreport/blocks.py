@@ -237,29 +237,29 @@ def for_whom(table: Table, respondents: Label) -> Table:
 # --- phrases ---------------------------------------------------------------------------------
 
 
+def _statistic(name: str, row: pd.Series, prefix: str, test: str, lang: str, digits: int = 2) -> str:
+    """'<name> <estimate> (95%-BI [low; high]; <test>; p)' from the columns ``prefix``estimate,
+    ``prefix``ci_low and ``prefix``ci_high; ``test`` is 't' (with df) or 'z'."""
+    ci = fmt_ci(row[f"{prefix}ci_low"], row[f"{prefix}ci_high"], digits, lang)
+    stat = (f"t({fmt_df(row['df'], lang)}) = {fmt_num(row['t'], 2, lang)}" if test == "t"
+            else f"z = {fmt_num(row['z'], 2, lang)}")
+    return (f"{name} {fmt_num(row[f'{prefix}estimate'], digits, lang)} ({V.CI95.pick(lang)} {ci}; "
+            f"{stat}; {fmt_p(row['p'], lang, prefix=True)})")
+
+
 def stat(row: pd.Series, lang: str, digits: int = 2) -> str:
     """'b = 1,20 (95%-BI [0,84; 1,57]; t(5744,7) = 6,48; p < ,001)'"""
-    ci = fmt_ci(row["ci_low"], row["ci_high"], digits, lang)
-    return (f"b = {fmt_num(row['estimate'], digits, lang)} ({V.CI95.pick(lang)} {ci}; "
-            f"t({fmt_df(row['df'], lang)}) = {fmt_num(row['t'], 2, lang)}; "
-            f"{fmt_p(row['p'], lang, prefix=True)})")
+    return _statistic("b =", row, "", "t", lang, digits)
 
 
 def ratio_stat(row: pd.Series, kind: str, lang: str) -> str:
     """'oddsratio 0,58 (95%-BI [0,36; 0,92]; t(12) = -2,31; p = ,040)'"""
-    name = V.RATIOS[kind][0].pick(lang)
-    ci = fmt_ci(row["exp_ci_low"], row["exp_ci_high"], 2, lang)
-    return (f"{name} {fmt_num(row['exp_estimate'], 2, lang)} ({V.CI95.pick(lang)} {ci}; "
-            f"t({fmt_df(row['df'], lang)}) = {fmt_num(row['t'], 2, lang)}; "
-            f"{fmt_p(row['p'], lang, prefix=True)})")
+    return _statistic(V.RATIOS[kind][0].pick(lang), row, "exp_", "t", lang)
 
 
 def ratio_z_stat(row: pd.Series, kind: str, lang: str) -> str:
     """'oddsratio 0,58 (95%-BI [0,36; 0,92]; z = -2,31; p = ,021)': a GLMM's Wald test."""
-    name = V.RATIOS[kind][0].pick(lang)
-    ci = fmt_ci(row["exp_ci_low"], row["exp_ci_high"], 2, lang)
-    return (f"{name} {fmt_num(row['exp_estimate'], 2, lang)} ({V.CI95.pick(lang)} {ci}; "
-            f"z = {fmt_num(row['z'], 2, lang)}; {fmt_p(row['p'], lang, prefix=True)})")
+    return _statistic(V.RATIOS[kind][0].pick(lang), row, "exp_", "z", lang)
 
 
 def reading(est: float, low: float, high: float, higher_is_better: bool, lang: str,

@@ -120,15 +120,8 @@ class NestedEngine:
         # units in sorted order -> original level code (for labels)
         self.unit_codes = [lev.codes[order][s] for lev, s in zip(levels, self.unit_starts)]
         # distinct columns of [X, y, Z_1, ..., Z_L]
-        cols: list[np.ndarray] = []
-
-        def index_of(col: np.ndarray) -> int:
-            for k, c in enumerate(cols):
-                if np.array_equal(c, col):
-                    return k
-            cols.append(col)
-            return len(cols) - 1
-
+        distinct = DistinctColumns()
+        index_of, cols = distinct.index, distinct.cols
         Xs, ys = X[order], y[order]
         self.x_idx = [index_of(Xs[:, j]) for j in range(self.p)]
         self.y_idx = index_of(ys)
@@ -235,16 +228,11 @@ class NestedEngine:
     # -- parameters -----------------------------------------------------------------------
     def theta_start(self) -> np.ndarray:
         """lme4's start: 1 on the diagonal, 0 elsewhere."""
-        return np.where(np.isfinite(self.lower), 1.0, 0.0)
+        return theta_start(self.lower)
 
     def lambdas(self, theta: np.ndarray) -> list[np.ndarray]:
         """The relative Cholesky factor Lambda_l of every level."""
-        out = []
-        for idx, r, c, q in self._lam_pos:
-            Lam = np.zeros((q, q))
-            Lam[r, c] = theta[idx]
-            out.append(Lam)
-        return out
+        return relative_factors(theta, self._lam_pos)
 
     # -- the criterion --------------------------------------------------------------------
     def _absorb(self, S: np.ndarray, z: np.ndarray, Lam: np.ndarray, keep: np.ndarray, tape: list | None = None):
@@ -716,6 +704,36 @@ class NestedEngine:
                 chain_vals = np.concatenate([b, pv], axis=1)
             out[l] = (b, cov)
         return out
+
+
+class DistinctColumns:
+    """Columns kept once: :meth:`index` gives the position of an equal column, adding it
+    when it is new (an intercept or covariate shared by X and several Z is stored once)."""
+
+    def __init__(self) -> None:
+        self.cols: list[np.ndarray] = []
+
+    def index(self, col: np.ndarray) -> int:
+        for k, c in enumerate(self.cols):
+            if np.array_equal(c, col):
+                return k
+        self.cols.append(col)
+        return len(self.cols) - 1
+
+
+def theta_start(lower: np.ndarray) -> np.ndarray:
+    """lme4's start for theta: 1 for diagonal elements (bounded below), 0 elsewhere."""
+    return np.where(np.isfinite(lower), 1.0, 0.0)
+
+
+def relative_factors(theta: np.ndarray, lam_pos) -> list[np.ndarray]:
+    """Lambda_l of every level from theta and the (index, row, column, size) positions."""
+    out = []
+    for idx, r, c, q in lam_pos:
+        Lam = np.zeros((q, q))
+        Lam[r, c] = theta[idx]
+        out.append(Lam)
+    return out
 
 
 def _unit_order(codes: list[np.ndarray]) -> np.ndarray:

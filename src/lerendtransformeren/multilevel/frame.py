@@ -20,7 +20,7 @@ import patsy
 from lerendtransformeren.exceptions import DataError, SpecificationError
 from lerendtransformeren.multilevel.formula import FormulaSpec, parse_formula
 
-__all__ = ["RandomBlock", "Level", "ModelFrame", "build_frame", "nest_levels"]
+__all__ = ["RandomBlock", "Level", "ModelFrame", "build_frame", "nest_levels", "level_index"]
 
 
 @dataclass
@@ -324,3 +324,14 @@ def _check_level(lev: Level, n: int, one_row_units: bool = False) -> None:
                     f"{name!r} does not vary within any unit of {lev.name!r}. Remove it from the "
                     "random term (keep it as a fixed effect)."
                 )
+
+
+def level_index(levels, level: str) -> int:
+    """Position of a grouping level, named in full (``"org:team"``) or by its last factor."""
+    names = [lev.name for lev in levels]
+    if level in names:
+        return names.index(level)
+    last = [i for i, lev in enumerate(levels) if lev.factors[-1] == level]
+    if len(last) == 1:
+        return last[0]
+    raise SpecificationError(f"Unknown level {level!r}; the levels are {names}.")

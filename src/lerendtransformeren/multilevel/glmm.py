@@ -72,7 +72,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from lerendtransformeren.exceptions import ConvergenceError
-from lerendtransformeren.multilevel.engine import SINGULAR_TOL, NestedEngine, _tril_indices
+from lerendtransformeren.multilevel.engine import (
+    SINGULAR_TOL,
+    NestedEngine,
+    _tril_indices,
+    relative_factors,
+    theta_start,
+)
 from lerendtransformeren.multilevel.frame import Level, RandomBlock
 from lerendtransformeren.multilevel.glmm_solver import FAMILIES, Factor, Family, NestedSolver, gauss_hermite
 
@@ -197,15 +203,10 @@ class GLMMEngine:
 
     # -- parameters -------------------------------------------------------------------------
     def theta_start(self) -> np.ndarray:
-        return np.where(np.isfinite(self.lower), 1.0, 0.0)
+        return theta_start(self.lower)
 
     def lambdas(self, theta: np.ndarray) -> list[np.ndarray]:
-        out = []
-        for idx, r, c, q in self._lam_pos:
-            Lam = np.zeros((q, q))
-            Lam[r, c] = theta[idx]
-            out.append(Lam)
-        return out
+        return relative_factors(theta, self._lam_pos)
 
     # -- PIRLS ------------------------------------------------------------------------------
     def _state(self, u, b, beta, eta, fac, it, with_aic: bool = True) -> PirlsState:

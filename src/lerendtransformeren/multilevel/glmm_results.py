@@ -34,7 +34,7 @@ from lerendtransformeren.exceptions import (
     SpecificationError,
 )
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL
-from lerendtransformeren.multilevel.frame import ModelFrame, build_frame
+from lerendtransformeren.multilevel.frame import ModelFrame, build_frame, level_index
 from lerendtransformeren.multilevel.glmm import FAMILIES, GLMMEngine
 from lerendtransformeren.multilevel.glmm_inference import (
     DDF_METHODS,
@@ -468,13 +468,7 @@ class GLMMResult:
         return eng.solver.posterior(self._state.factor, eng.lambdas(self.theta))[0]
 
     def _level_index(self, level: str) -> int:
-        names = [lev.name for lev in self.frame.levels]
-        if level in names:
-            return names.index(level)
-        last = [i for i, lev in enumerate(self.frame.levels) if lev.factors[-1] == level]
-        if len(last) == 1:
-            return last[0]
-        raise SpecificationError(f"Unknown level {level!r}; the levels are {names}.")
+        return level_index(self.frame.levels, level)
 
     def ranef(self, level: str, condsd: bool = False) -> pd.DataFrame:
         """Conditional modes of one level's random effects (link scale), as lme4's ``ranef``.

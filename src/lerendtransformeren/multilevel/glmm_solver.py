@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, gammaln, logit
 
-from lerendtransformeren.multilevel.engine import _unit_order
+from lerendtransformeren.multilevel.engine import DistinctColumns, _unit_order
 from lerendtransformeren.multilevel.frame import Level
 
 __all__ = ["Family", "FAMILIES", "gauss_hermite", "NestedSolver", "Factor"]
@@ -152,15 +152,8 @@ class NestedSolver:
         self._intercept_only = [Z.shape[1] == 1 and bool(np.all(Z == 1.0)) for Z in self.Z]
         self.X = X[order]
         self.xmax = np.max(np.abs(self.X), axis=0)
-        cols: list[np.ndarray] = []
-
-        def index_of(col: np.ndarray) -> int:
-            for k, c in enumerate(cols):
-                if np.array_equal(c, col):
-                    return k
-            cols.append(col)
-            return len(cols) - 1
-
+        distinct = DistinctColumns()
+        index_of, cols = distinct.index, distinct.cols
         self.x_idx = [index_of(self.X[:, j]) for j in range(self.p)]
         self.z_idx = [[index_of(Z[:, j]) for j in range(Z.shape[1])] for Z in self.Z]
         self.base = np.column_stack(cols)

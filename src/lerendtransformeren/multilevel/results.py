@@ -30,7 +30,7 @@ from lerendtransformeren.multilevel import components as effects
 from lerendtransformeren.multilevel import inference
 from lerendtransformeren.multilevel import kenward_roger as kr
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL, NestedEngine
-from lerendtransformeren.multilevel.frame import ModelFrame
+from lerendtransformeren.multilevel.frame import ModelFrame, level_index
 from lerendtransformeren.presenters import present
 
 __all__ = ["MultilevelResult", "DDF_METHODS"]
@@ -316,13 +316,7 @@ class MultilevelResult:
         return self.engine.conditional_modes(self.theta, self.beta, self.sigma)
 
     def _level_index(self, level: str) -> int:
-        names = [lev.name for lev in self.frame.levels]
-        if level in names:
-            return names.index(level)
-        last = [i for i, lev in enumerate(self.frame.levels) if lev.factors[-1] == level]
-        if len(last) == 1:
-            return last[0]
-        raise SpecificationError(f"Unknown level {level!r}; the levels are {names}.")
+        return level_index(self.frame.levels, level)
 
     def ranef(self, level: str, condsd: bool = False) -> pd.DataFrame:
         """Conditional modes (BLUPs) of one level's random effects.

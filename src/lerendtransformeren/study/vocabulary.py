@@ -9,6 +9,7 @@ vocabulary, below this one. Sentences are written in :mod:`lerendtransformeren.g
 from __future__ import annotations
 
 from lerendtransformeren.lang import Label
+from lerendtransformeren.vocabulary import UNIT_PLURALS
 
 __all__ = [
     "MEASURE_NAMES",
@@ -97,10 +98,7 @@ GROUPS: dict[str, tuple[Label, dict[str, Label]]] = {
 }  # fmt: skip
 
 #: Respondent kinds in the plural.
-RESPONDENTS: dict[str, Label] = {
-    "family": Label("gezinnen", "families"),
-    "professional": Label("professionals", "professionals"),
-}
+RESPONDENTS: dict[str, Label] = {kind: UNIT_PLURALS[kind] for kind in ("family", "professional")}
 
 #: Parts of the offer whose attendance is recorded (activities.csv).
 DOSE: dict[str, Label] = {

@@ -11,6 +11,7 @@ with ``na.action = na.omit``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +33,10 @@ class RandomBlock:
     names: list[str]
     Z: np.ndarray  # (n, q)
     design_info: patsy.DesignInfo | None = None
+
+    def matrix(self, newdata: pd.DataFrame) -> np.ndarray:
+        """The design of this block for ``newdata`` with the fit's codings (NaN rows kept)."""
+        return design_of(newdata, self.design_info)
 
     @property
     def q(self) -> int:
@@ -72,6 +77,52 @@ class ModelFrame:
     n_total: int
     left_out: dict[str, int]
     keep: np.ndarray  # rows of the data used (boolean, by position)
+    data_columns: tuple[str, ...] = ()
+
+    def fixed_matrix(self, newdata: pd.DataFrame) -> np.ndarray:
+        """The fixed-effects design of ``newdata`` with the codings of the fit.
+
+        Factor levels, reference categories and data-dependent transformations
+        (``center(x)``) are those of the rows used in the fit; a missing value gives a row
+        of NaN rather than being dropped, so the result has one row per row of
+        ``newdata``.
+        """
+        return design_of(newdata, self.x_design_info)
+
+    def fixed_variables(self) -> dict[str, tuple | None]:
+        """The data columns the fixed part uses and how they enter it.
+
+        A column that enters as a factor (a string, boolean or categorical column, or a
+        number inside ``C()``) maps to its levels in the fit's order, the reference level
+        first; a column that enters as a number (also inside a transformation such as
+        ``np.log(x)``) maps to None. A column that enters both ways counts as a factor.
+        The outcome is not included. This is what a reference grid for estimated marginal
+        means is built from.
+        """
+        out: dict[str, tuple | None] = {}
+        for factor, info in self.x_design_info.factor_infos.items():
+            names = _column_names(factor.code, self.data_columns)
+            for name in names:
+                if info.type == "categorical" and len(names) == 1:
+                    out[name] = tuple(info.categories)
+                else:
+                    out.setdefault(name, None)
+        return out
+
+
+def design_of(newdata: pd.DataFrame, design_info: patsy.DesignInfo) -> np.ndarray:
+    """The design of ``newdata`` under a fitted ``design_info``; missing values stay NaN rows."""
+    na_kept = patsy.NAAction(NA_types=[])
+    return np.asarray(patsy.build_design_matrices([design_info], newdata, NA_action=na_kept)[0])
+
+
+def _column_names(code: str, columns: tuple[str, ...]) -> list[str]:
+    """The data columns named in a formula factor's code (``"np.log(x)"`` -> ``["x"]``)."""
+    quoted = re.findall(r"Q\(['\"]([^'\"]+)['\"]\)", code)
+    if quoted:
+        return [q for q in quoted if q in columns]
+    words = re.findall(r"[A-Za-z_][A-Za-z_0-9]*", code)
+    return [w for w in dict.fromkeys(words) if w in columns]
 
 
 def _patsy(formula_or_desc, data, env, what: str, na_action="drop"):
@@ -270,6 +321,7 @@ def build_frame(formula: str, data: pd.DataFrame, eval_env=None, one_row_units: 
         n_total=n_total,
         left_out=left_out,
         keep=keep,
+        data_columns=tuple(str(c) for c in data.columns),
     )
 
 

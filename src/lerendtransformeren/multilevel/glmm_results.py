@@ -512,7 +512,7 @@ class GLMMResult:
         """
         if type not in ("link", "response"):
             raise SpecificationError(f"type must be 'link' or 'response', got {type!r}.")
-        eta = self._design(newdata, self.frame.x_design_info, self.frame.X) @ self.beta
+        eta = (self.frame.X if newdata is None else self.frame.fixed_matrix(newdata)) @ self.beta
         if re:
             data = None if newdata is None else newdata.reset_index(drop=True)
             for i, lev in enumerate(self.frame.levels):
@@ -521,7 +521,7 @@ class GLMMResult:
                 bmat = self.ranef(lev.name).reindex(keys).fillna(0.0).to_numpy()
                 col = 0
                 for blk in lev.blocks:
-                    Z = self._design(newdata, blk.design_info, blk.Z)
+                    Z = (blk.Z if newdata is None else blk.matrix(newdata))
                     eta = eta + np.einsum("ij,ij->i", Z, bmat[:, col:col + blk.q])
                     col += blk.q
         values = eta if type == "link" else self.engine.family.mu(eta)
@@ -531,13 +531,6 @@ class GLMMResult:
     def fitted(self) -> pd.Series:
         """Fitted probabilities / expected counts of the rows used (lme4's ``fitted``)."""
         return self.predict(type="response")
-
-    @staticmethod
-    def _design(newdata, design_info, fitted: np.ndarray) -> np.ndarray:
-        if newdata is None:
-            return fitted
-        na_kept = patsy.NAAction(NA_types=[])
-        return np.asarray(patsy.build_design_matrices([design_info], newdata, NA_action=na_kept)[0])
 
     def _used_data(self) -> pd.DataFrame:
         return self._data.iloc[np.flatnonzero(self.frame.keep)].reset_index(drop=True)

@@ -22,7 +22,6 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import patsy
 from scipy import stats
 
 from lerendtransformeren.exceptions import ConvergenceWarning, SingularFitWarning, SpecificationError
@@ -401,7 +400,7 @@ class MultilevelResult:
             use = range(0)
         else:
             use = range(self._level_index(level), len(levels))
-        pred = self._design(newdata, self.frame.x_design_info, self.frame.X) @ self.beta
+        pred = (self.frame.X if newdata is None else self.frame.fixed_matrix(newdata)) @ self.beta
         data = None if newdata is None else newdata.reset_index(drop=True)
         for i in use:
             lev = levels[i]
@@ -413,18 +412,11 @@ class MultilevelResult:
             bmat = modes.reindex(keys).fillna(0.0).to_numpy()
             col = 0
             for blk in lev.blocks:
-                Z = self._design(newdata, blk.design_info, blk.Z)
+                Z = (blk.Z if newdata is None else blk.matrix(newdata))
                 pred += np.einsum("ij,ij->i", Z, bmat[:, col:col + blk.q])
                 col += blk.q
         index = self.frame.row_index if newdata is None else newdata.index
         return pd.Series(pred, index=index, name="predicted")
-
-    @staticmethod
-    def _design(newdata, design_info, fitted: np.ndarray) -> np.ndarray:
-        if newdata is None:
-            return fitted
-        na_kept = patsy.NAAction(NA_types=[])
-        return np.asarray(patsy.build_design_matrices([design_info], newdata, NA_action=na_kept)[0])
 
     def _used_data(self) -> pd.DataFrame:
         return self._data.iloc[np.flatnonzero(self.frame.keep)].reset_index(drop=True)

@@ -38,6 +38,7 @@ __all__ = [
     "GEE_EFFECT_WORDS",
     "DOCUMENT_WORDS",
     "NUMBER_WORDS",
+    "MODEL_CHECK_WORDS",
 ]
 
 #: Respondent kinds of the data contract.
@@ -219,4 +220,46 @@ NUMBER_WORDS: dict[int, Label] = {
     7: Label("zeven", "seven"),
     8: Label("acht", "eight"),
     9: Label("negen", "nine"),
+}
+
+#: The words of the model-check figures: the diagnostic panel (residuals, QQ plots of the
+#: residuals and of the conditional modes, influence of units), caterpillar and forest
+#: plots made from a fitted model.
+MODEL_CHECK_WORDS: dict[str, Label] = {
+    "unit": Label("eenheid", "unit"),  # a unit of a level outside the data contract
+    "units": Label("eenheden", "units"),
+    "fitted": Label("Voorspelde waarde", "Fitted value"),
+    "fitted_probability": Label("Voorspelde kans", "Fitted probability"),
+    "fitted_count": Label("Voorspeld aantal (log-schaal)", "Fitted count (log scale)"),
+    "residual": Label("Gestandaardiseerd residu", "Standardised residual"),
+    "pearson": Label("Pearson-residu", "Pearson residual"),
+    "root_residual": Label("\u221a|gestandaardiseerd residu|", "\u221a|standardised residual|"),
+    "root_pearson": Label("\u221a|Pearson-residu|", "\u221a|Pearson residual|"),
+    "mean_residual": Label("Gemiddeld residu (y \u2212 kans)", "Mean residual (y \u2212 probability)"),
+    "normal_quantiles": Label("Normale kwantielen", "Normal quantiles"),
+    "sample_quantiles": Label("Geordende waarden", "Ordered values"),
+    "mode": Label("Conditionele modus", "Conditional mode"),
+    "cooks": Label("Cook's afstand", "Cook's distance"),
+    "residuals_vs_fitted": Label("Residuen tegen voorspelde waarden", "Residuals vs fitted values"),
+    "qq_residuals": Label("Normaal-QQ-plot van de residuen", "Normal QQ plot of the residuals"),
+    "scale_location": Label("Spreiding tegen voorspelde waarden", "Scale-location"),
+    "binned": Label("Gegroepeerde residuen\n(stippellijn: \u00b12 SE)", "Binned residuals\n(dotted lines: \u00b12 SE)"),
+    "qq_modes": Label("QQ-plot, conditionele modi", "QQ plot, conditional modes"),
+    "influence": Label("Invloed van elke", "Influence of each"),
+    "smoother": Label("lowess-lijn", "lowess smoother"),
+    "changed": Label("teken of significantie verandert", "sign or significance changes"),
+    "unchanged": Label("geen verandering", "no change"),
+    "cutoff": Label("grens 4/n", "cut-off 4/n"),
+    "deviation": Label("afwijking van het gemiddelde", "deviation from the mean"),
+    "slope_deviation": Label("afwijking in de helling van ", "deviation in the slope of "),
+    "intercept": Label("intercept", "intercept"),
+    "the_intercept": Label("het intercept", "the intercept"),
+    "slope_of": Label("helling van ", "slope of "),
+    "the_slope_of": Label("de helling van ", "the slope of "),
+    "log_odds": Label(" (log-odds)", " (log odds)"),
+    "log_rate": Label(" (log-rate)", " (log rate)"),
+    "estimate": Label("Schatting (b)", "Estimate (b)"),
+    "odds ratio": Label("Oddsratio", "Odds ratio"),
+    "rate ratio": Label("Rate ratio", "Rate ratio"),
+    "fixed_title": Label("Vaste effecten van het multilevelmodel", "Fixed effects of the multilevel model"),
 }

@@ -44,6 +44,9 @@ from lerendtransformeren.multilevel.glmm_inference import (
     t_table,
     varying_level,
 )
+from lerendtransformeren.multilevel.influence import influence
+from lerendtransformeren.multilevel.residuals import model_fitted, model_residuals, ranef_intervals
+from lerendtransformeren.presenters import present
 
 __all__ = ["GLMMResult", "fit_glmm", "lrt", "family_hint", "MAX_NAGQ"]
 
@@ -495,6 +498,11 @@ class GLMMResult:
                 out[f"sd {n}"] = sd[:, j]
         return out.sort_index()
 
+    def ranef_intervals(self, level: str, term: str = "Intercept", conf_level: float = 0.95) -> pd.DataFrame:
+        """Conditional modes of one random-effect term (link scale) with normal intervals per unit,
+        ``mode +/- z * conditional SD``; see :func:`.residuals.ranef_intervals`."""
+        return ranef_intervals(self, level, term, conf_level)
+
     # -- predictions ---------------------------------------------------------------------
     def predict(self, newdata: pd.DataFrame | None = None, type: str = "link", re: bool = True) -> pd.Series:
         """Predictions on the link or the response scale (lme4's ``predict``).
@@ -530,7 +538,29 @@ class GLMMResult:
 
     def fitted(self) -> pd.Series:
         """Fitted probabilities / expected counts of the rows used (lme4's ``fitted``)."""
-        return self.predict(type="response")
+        return model_fitted(self)
+
+    def residuals(self, type: str = "deviance") -> pd.Series:
+        """Conditional residuals of the rows used: ``"deviance"``, ``"pearson"``, ``"response"`` or
+        ``"working"`` (lme4's ``residuals(m, type = ...)``); see :mod:`.residuals`."""
+        return model_residuals(self, type)
+
+    # -- model checks --------------------------------------------------------------------
+    def influence(self, level: str | None = None):
+        """Refit without each unit of ``level`` (default the top level); see :func:`.influence.influence`."""
+        return influence(self, level)
+
+    def plot_diagnostics(self, lang: str = "nl", **kwargs):
+        """The diagnostic panel, drawn by the presentation layer (``lerendtransformeren.report.plot_diagnostics``)."""
+        return present("multilevel.plot_diagnostics", self, lang=lang, **kwargs)
+
+    def plot_caterpillar(self, level: str, term: str = "Intercept", lang: str = "nl", **kwargs):
+        """Caterpillar plot of one level's conditional modes (``lerendtransformeren.report.plot_caterpillar``)."""
+        return present("multilevel.plot_caterpillar", self, level, term=term, lang=lang, **kwargs)
+
+    def plot_fixed(self, terms=None, labels=None, lang: str = "nl", **kwargs):
+        """Forest plot of the odds or rate ratios (``lerendtransformeren.report.plot_fixed``)."""
+        return present("multilevel.plot_fixed", self, terms=terms, labels=labels, lang=lang, **kwargs)
 
     def _used_data(self) -> pd.DataFrame:
         return self._data.iloc[np.flatnonzero(self.frame.keep)].reset_index(drop=True)

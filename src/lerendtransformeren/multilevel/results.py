@@ -30,6 +30,8 @@ from lerendtransformeren.multilevel import inference
 from lerendtransformeren.multilevel import kenward_roger as kr
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL, NestedEngine
 from lerendtransformeren.multilevel.frame import ModelFrame, level_index
+from lerendtransformeren.multilevel.influence import influence
+from lerendtransformeren.multilevel.residuals import model_fitted, model_residuals
 from lerendtransformeren.presenters import present
 
 __all__ = ["MultilevelResult", "DDF_METHODS"]
@@ -418,8 +420,37 @@ class MultilevelResult:
         index = self.frame.row_index if newdata is None else newdata.index
         return pd.Series(pred, index=index, name="predicted")
 
+    def fitted(self) -> pd.Series:
+        """Conditional fitted values of the rows used (lme4's ``fitted(m)``); see :mod:`.residuals`."""
+        return model_fitted(self)
+
+    def residuals(self, type: str = "response") -> pd.Series:
+        """Conditional residuals of the rows used: ``"response"`` (lme4's ``residuals(m)``) or
+        ``"pearson"`` (divided by sigma: ``residuals(m, type = "pearson", scaled = TRUE)``); see
+        :mod:`.residuals`."""
+        return model_residuals(self, type)
+
     def _used_data(self) -> pd.DataFrame:
         return self._data.iloc[np.flatnonzero(self.frame.keep)].reset_index(drop=True)
+
+    # -- model checks --------------------------------------------------------------------
+    def influence(self, level: str | None = None):
+        """Refit without each unit of ``level`` (default the top level): DFBETAS, Cook's distance
+        and changed signs or significance (R: influence.ME); see :func:`.influence.influence`."""
+        return influence(self, level)
+
+    def plot_diagnostics(self, lang: str = "nl", **kwargs):
+        """The diagnostic panel (residuals, QQ plots, influence); drawn by the presentation layer
+        (``present("multilevel.plot_diagnostics", ...)``: ``lerendtransformeren.report.plot_diagnostics``)."""
+        return present("multilevel.plot_diagnostics", self, lang=lang, **kwargs)
+
+    def plot_caterpillar(self, level: str, term: str = "Intercept", lang: str = "nl", **kwargs):
+        """Caterpillar plot of one level's conditional modes (``lerendtransformeren.report.plot_caterpillar``)."""
+        return present("multilevel.plot_caterpillar", self, level, term=term, lang=lang, **kwargs)
+
+    def plot_fixed(self, terms=None, labels=None, lang: str = "nl", **kwargs):
+        """Forest plot of the fixed effects with their intervals (``lerendtransformeren.report.plot_fixed``)."""
+        return present("multilevel.plot_fixed", self, terms=terms, labels=labels, lang=lang, **kwargs)
 
     # -- tests ---------------------------------------------------------------------------
     def contrast(self, L, names=None) -> pd.DataFrame:

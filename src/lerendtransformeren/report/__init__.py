@@ -20,6 +20,8 @@ from __future__ import annotations
 from lerendtransformeren.report.figures import (
     Figure,
     plot_caterpillar,
+    plot_diagnostics,
+    plot_fixed,
     plot_forest,
     plot_gas,
     plot_organisation_trajectories,
@@ -101,6 +103,8 @@ __all__ = [
     "plot_gas",
     "plot_power_curve",
     "plot_forest",
+    "plot_fixed",
+    "plot_diagnostics",
     "effect_sentence",
     "fixed_effects_text",
     "variance_sentence",

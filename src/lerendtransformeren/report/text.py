@@ -774,6 +774,6 @@ def power_curve_plot(curve: Any, **kwargs: Any):
     The presenter behind ``PowerCurve.plot``; keyword arguments are passed on.
     """
     # matplotlib loads with the figures module, on the first figure
-    from lerendtransformeren.report.figures import plot_power_curve
+    from lerendtransformeren.report.figures.power import plot_power_curve
 
     return plot_power_curve(curve.table, **kwargs)

@@ -25,7 +25,8 @@ and reliable change), :mod:`.gas`, :mod:`.forest` (forest and caterpillar plots)
 from __future__ import annotations
 
 from lerendtransformeren.report.figures.base import STYLE, Figure
-from lerendtransformeren.report.figures.forest import plot_caterpillar, plot_forest
+from lerendtransformeren.report.figures.diagnostics import plot_diagnostics
+from lerendtransformeren.report.figures.forest import plot_caterpillar, plot_fixed, plot_forest
 from lerendtransformeren.report.figures.gas import plot_gas
 from lerendtransformeren.report.figures.power import plot_power_curve
 from lerendtransformeren.report.figures.reliability import (
@@ -50,4 +51,6 @@ __all__ = [
     "plot_gas",
     "plot_power_curve",
     "plot_forest",
+    "plot_fixed",
+    "plot_diagnostics",
 ]

@@ -7,6 +7,8 @@ label, localise (decimal commas in Dutch) and check the input of every figure mo
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,8 @@ from scipy import stats
 from lerendtransformeren.exceptions import SpecificationError
 from lerendtransformeren.lang import Label
 from lerendtransformeren.report.format import check_lang
+from lerendtransformeren.report.suppress import _letters, pseudonymise
+from lerendtransformeren.vocabulary import MODEL_CHECK_WORDS, UNIT_NOUNS
 
 #: Matplotlib settings of every report figure (seaborn "ticks" style, "paper" context).
 STYLE: dict[str, object] = {
@@ -38,6 +42,9 @@ STYLE: dict[str, object] = {
     "svg.hashsalt": "lerendtransformeren",
     "svg.fonttype": "path",
 }
+
+#: Resolution of the PNG a notebook shows (drawn at the figure's physical size).
+_NOTEBOOK_DPI = 150
 
 _INK = ("#000000", "#555555", "#888888", "#333333", "#aaaaaa")
 _MARKERS = ("o", "s", "^", "D", "v", "P")
@@ -58,6 +65,15 @@ class Figure:
         see it.
     caption_nl, caption_en : str
         Caption (APA: the figure title and a note on how to read it).
+    lang : {"nl", "en"} or None
+        The language of the words in the image; None if unknown (then a notebook shows
+        the alt text and caption in both languages).
+
+    Notes
+    -----
+    In Jupyter the figure draws itself: ``_repr_mimebundle_`` gives the PNG (at its
+    physical size), and HTML with the image, its alt text and its caption; ``repr()``
+    names the figure by its caption.
     """
 
     figure: MplFigure
@@ -65,6 +81,7 @@ class Figure:
     alt_en: str
     caption_nl: str
     caption_en: str
+    lang: str | None = None
 
     def __post_init__(self) -> None:
         # Lay the figure out once and freeze it: constrained layout moves axes by float
@@ -95,6 +112,37 @@ class Figure:
             self.figure.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight", pad_inches=0.05)
         return buf.getvalue()
 
+    # -- notebooks ------------------------------------------------------------------------
+    def _text(self, nl: str, en: str) -> str:
+        """Text in the figure's language, or both when it is not known."""
+        if self.lang is None:
+            return f"{nl} / {en}"
+        return nl if self.lang == "nl" else en
+
+    def __repr__(self) -> str:
+        w, h = self.figure.get_size_inches()
+        caption = self._text(self.caption_nl, self.caption_en)
+        short = caption if len(caption) <= 90 else caption[:87].rstrip() + "..."
+        return (f"<Figure {w:.1f} x {h:.1f} in, {self.lang or 'nl/en'}: {short!r}; "
+                ".to_png(), .to_svg(), .save(path), .alt(lang), .caption(lang)>")
+
+    def _repr_png_(self) -> tuple[bytes, dict]:
+        png = self.to_png(dpi=_NOTEBOOK_DPI)
+        return png, {"width": _css_width(png)}
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict, dict]:
+        """PNG, HTML (the image with alt text and caption) and the text repr, from one render."""
+        png = self.to_png(dpi=_NOTEBOOK_DPI)
+        width = _css_width(png)
+        data = base64.b64encode(png).decode("ascii")
+        alt = html.escape(self._text(self.alt_nl, self.alt_en), quote=True)
+        caption = html.escape(self._text(self.caption_nl, self.caption_en))
+        markup = (f'<figure style="margin:0"><img src="data:image/png;base64,{data}" alt="{alt}" '
+                  f'width="{width}" style="max-width:100%;height:auto">'
+                  f'<figcaption style="font-size:90%;max-width:{width}px">{caption}</figcaption></figure>')
+        bundle = {"image/png": data, "text/html": markup, "text/plain": repr(self)}
+        return bundle, {"image/png": {"width": width}}
+
     def save(self, path: str | Path, dpi: int = 150) -> Path:
         """Write the figure as .png or .svg (by the suffix of ``path``)."""
         path = Path(path)
@@ -105,6 +153,11 @@ class Figure:
         else:
             raise SpecificationError(f"Cannot save a figure as {path.suffix!r}; use .png or .svg.")
         return path
+
+
+def _css_width(png: bytes) -> int:
+    """The width of a notebook PNG in CSS pixels (96 per inch): its physical size on screen."""
+    return round(int.from_bytes(png[16:20], "big") * 96 / _NOTEBOOK_DPI)  # IHDR width
 
 
 class _CommaFormatter(ScalarFormatter):
@@ -174,3 +227,23 @@ def _omitted(k: int) -> Label:
         f" Gemiddelden van minder dan {k} respondenten zijn weggelaten.",
         f" Means of fewer than {k} respondents are left out.",
     )
+
+
+def _unit_noun(level: str) -> str:
+    """The noun of a model level's units: its last factor if the data contract knows it, else ``"unit"``."""
+    last = str(level).split(":")[-1]
+    return last if last in UNIT_NOUNS else "unit"
+
+
+def _unit_labels(values, noun: str, lang: str) -> pd.Series:
+    """Neutral labels of units ("organisatie A", "team B", "eenheid C"), as :func:`pseudonymise`.
+
+    Organisations and teams through :func:`pseudonymise` itself; other levels (professionals,
+    families, levels outside the data contract) lettered the same way under their noun.
+    """
+    if noun in ("organisation", "team"):
+        return pseudonymise(values, lang, unit=noun)
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values))
+    word = (UNIT_NOUNS.get(noun) or MODEL_CHECK_WORDS["unit"]).pick(lang)
+    distinct = sorted(series.dropna().unique(), key=str)
+    return series.map({v: f"{word} {_letters(i)}" for i, v in enumerate(distinct)})

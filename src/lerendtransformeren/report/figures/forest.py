@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import matplotlib as mpl
@@ -12,6 +13,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from lerendtransformeren.exceptions import DataError, SpecificationError
 from lerendtransformeren.lang import Label, cap as cap_first
+from lerendtransformeren.presenters import register
 from lerendtransformeren.report.figures.base import (
     STYLE,
     Figure,
@@ -21,43 +23,82 @@ from lerendtransformeren.report.figures.base import (
     _localise_axes,
     _new_figure,
     _require,
+    _unit_labels,
+    _unit_noun,
 )
 from lerendtransformeren.report.format import check_lang, fmt_ci, fmt_count, fmt_k_of_n, fmt_num
-from lerendtransformeren.report.suppress import pseudonymise
-from lerendtransformeren.vocabulary import NOT_ESTIMATED
+from lerendtransformeren.report.text import factor_references, term_phrase
+from lerendtransformeren.vocabulary import MODEL_CHECK_WORDS, NOT_ESTIMATED, TERM_LABELS, UNIT_NOUNS, UNIT_PLURALS
 
 #: What a forest plot shows in a row without an estimate.
 
 
+@register("multilevel.plot_caterpillar")
 def plot_caterpillar(
-    effects: pd.DataFrame,
+    effects,
+    level: str | None = None,
     *,
-    unit: str = "organisation",
-    label: str | Label = ("afwijking van het gemiddelde", "deviation from the mean"),
+    term: str = "Intercept",
+    unit: str | None = None,
+    label: str | Label | None = None,
+    conf_level: float = 0.95,
     lang: str = "nl",
 ) -> Figure:
     """Caterpillar plot: unit effects with intervals, sorted, units pseudonymised.
 
     Parameters
     ----------
-    effects : pandas.DataFrame
-        Columns ``unit, estimate, ci_low, ci_high`` (for example conditional modes of
-        the organisation intercepts with 95% prediction intervals).
-    unit : {"organisation", "team"}, default "organisation"
-        What the units are; they are shown as "organisatie A", "team B", ...
-    label : str or (nl, en)
-        Axis label of the effect.
+    effects : pandas.DataFrame or a fitted model
+        A frame with columns ``unit, estimate, ci_low, ci_high`` (for example conditional
+        modes of the organisation intercepts with 95% prediction intervals); or a fitted
+        ``MultilevelResult`` / ``GLMMResult``, whose conditional modes of ``term`` at
+        ``level`` are drawn with ``mode +/- z * conditional SD`` (its
+        ``ranef_intervals``; R: ``lattice::dotplot(ranef(m, condVar = TRUE))``).
+    level : str, optional
+        With a model (required there): the grouping level, e.g. ``"organisation"``.
+    term : str, default "Intercept"
+        With a model: the random-effect term of that level.
+    unit : str, optional
+        What the units are (a unit of the data contract: ``"organisation"``, ``"team"``,
+        ...); they are shown as "organisatie A", "team B", ... Default: ``"organisation"``
+        for a frame; for a model the level's last factor ("eenheid" if the data contract
+        does not know it).
+    label : str or (nl, en), optional
+        Axis label of the effect; default "afwijking van het gemiddelde" (for a slope "...
+        in de helling van <term>"; a GLMM adds the link scale).
+    conf_level : float, default 0.95
+        The level of the intervals: with a model the intervals drawn, with a frame the
+        level its intervals have (the caption names it).
     lang : {"nl", "en"}, default "nl"
 
     Returns
     -------
     Figure
+
+    Examples
+    --------
+    >>> from lerendtransformeren.multilevel import fit
+    >>> from lerendtransformeren.synthetic import nested_example
+    >>> m = fit("y ~ wave + (1 | org/team)", nested_example())
+    >>> plot_caterpillar(m, "org", lang="en").alt_en[:60]
+    'Caterpillar plot of the deviation from the mean of 10 units '
     """
     check_lang(lang)
+    if isinstance(effects, pd.DataFrame):
+        if level is not None:
+            raise SpecificationError(
+                "level= applies to a fitted model; a frame of effects already holds one level's units."
+            )
+        unit = "organisation" if unit is None else unit
+        label = ("afwijking van het gemiddelde", "deviation from the mean") if label is None else label
+    else:
+        effects, unit, label = _model_effects(effects, level, term, unit, label, conf_level)
+    if unit not in UNIT_NOUNS and unit != "unit":
+        raise SpecificationError(f"unit={unit!r} must be one of {sorted([*UNIT_NOUNS, 'unit'])}.")
     _require(effects, ["unit", "estimate", "ci_low", "ci_high"], "effects frame")
     if effects.empty:
         raise DataError("The effects frame is empty; there are no units to plot.")
-    frame = effects.assign(name=pseudonymise(effects["unit"], lang, unit=unit))
+    frame = effects.assign(name=_unit_labels(effects["unit"].reset_index(drop=True), unit, lang).to_numpy())
     frame = frame.sort_values(["estimate", "name"], kind="stable").reset_index(drop=True)
     label = _both(label)
     pos = np.arange(len(frame))
@@ -68,35 +109,56 @@ def plot_caterpillar(
         ax.hlines(pos, frame["ci_low"], frame["ci_high"], color="black", linewidth=1.2)
         ax.plot(frame["estimate"], pos, "o", color="black", markersize=5)
         ax.set_yticks(pos, frame["name"])
-        ax.set_xlabel(_label(label, lang))
+        ax.set_xlabel(cap_first(_label(label, lang)))
         _localise_axes(ax, lang)
 
-    one_nl, noun_nl, noun_en = {
-        "organisation": ("organisatie", "organisaties", "organisations"),
-        "team": ("team", "teams", "teams"),
-    }[unit]
+    one = UNIT_NOUNS.get(unit) or MODEL_CHECK_WORDS["unit"]
+    many = UNIT_PLURALS.get(unit) or MODEL_CHECK_WORDS["units"]
     # letters are the same in both languages: only the noun of the label differs
     ends = [(frame.iloc[i]["estimate"], frame.iloc[i]["name"].split()[-1]) for i in (0, -1)]
-    lo_nl, hi_nl = (f"{fmt_num(est, 2, 'nl')} ({one_nl} {letter})" for est, letter in ends)
-    lo_en, hi_en = (f"{fmt_num(est, 2, 'en')} ({unit} {letter})" for est, letter in ends)
+    lo_nl, hi_nl = (f"{fmt_num(est, 2, 'nl')} ({one.nl} {letter})" for est, letter in ends)
+    lo_en, hi_en = (f"{fmt_num(est, 2, 'en')} ({one.en} {letter})" for est, letter in ends)
     away = int(((frame["ci_low"] > 0) | (frame["ci_high"] < 0)).sum())
     lab_nl, lab_en = label
     n = len(frame)
     return Figure(
         figure=fig,
+        lang=lang,
         alt_nl=(
-            f"Rupsfiguur van de {lab_nl} van {fmt_count(n, 'nl')} {noun_nl} met intervallen, "
+            f"Rupsfiguur van de {lab_nl} van {fmt_count(n, 'nl')} {many.nl} met intervallen, "
             f"gesorteerd van laag naar hoog: van {lo_nl} tot {hi_nl}. Bij "
-            f"{fmt_k_of_n(away, n, 'nl')} {noun_nl} ligt het interval geheel boven of onder nul."
+            f"{fmt_k_of_n(away, n, 'nl')} {many.nl} ligt het interval geheel boven of onder nul."
         ),
         alt_en=(
-            f"Caterpillar plot of the {lab_en} of {fmt_count(n, 'en')} {noun_en} with intervals, "
+            f"Caterpillar plot of the {lab_en} of {fmt_count(n, 'en')} {many.en} with intervals, "
             f"sorted from low to high: from {lo_en} to {hi_en}. For {fmt_k_of_n(away, n, 'en')} "
-            f"{noun_en} the interval lies entirely above or below zero."
+            f"{many.en} the interval lies entirely above or below zero."
         ),
-        caption_nl=f"Geschatte {lab_nl} per {one_nl} met 95%-intervallen, van laag naar hoog.",
-        caption_en=f"Estimated {lab_en} per {unit} with 95% intervals, from low to high.",
+        caption_nl=f"Geschatte {lab_nl} per {one.nl} met {_level_pct(conf_level, 'nl')}-intervallen, van laag naar hoog.",
+        caption_en=f"Estimated {lab_en} per {one.en} with {_level_pct(conf_level, 'en')} intervals, from low to high.",
     )
+
+
+def _model_effects(model, level, term: str, unit, label, conf_level: float):
+    """The effects frame, unit noun and axis label of a caterpillar plot drawn from a fitted model."""
+    if not hasattr(model, "ranef_intervals"):
+        raise SpecificationError(
+            "plot_caterpillar takes a frame with columns unit, estimate, ci_low, ci_high, or a fitted "
+            f"multilevel model and a level; got {type(model).__name__}."
+        )
+    if level is None:
+        names = [lev.name for lev in model.frame.levels]
+        raise SpecificationError(f"Name the level to plot, e.g. plot_caterpillar(m, {names[-1]!r}); the levels are {names}.")
+    intervals = model.ranef_intervals(level, term=term, conf_level=conf_level)
+    lev = model.frame.levels[model._level_index(level)]
+    effects = intervals.rename_axis("unit").reset_index()
+    if label is None:
+        words = MODEL_CHECK_WORDS
+        label = words["deviation"] if term == "Intercept" else words["slope_deviation"] + term
+        family = getattr(model, "family", None)
+        if family is not None:
+            label = label + words["log_odds" if family == "binomial" else "log_rate"]
+    return effects, (_unit_noun(lev.name) if unit is None else unit), label
 
 
 def plot_forest(
@@ -194,11 +256,99 @@ def plot_forest(
     missing = bool((~rows.has).any())
     return Figure(
         figure=fig,
+        lang=lang,
         alt_nl=_forest_alt(rows, xlabel, null=null, log=log, level=level, lg="nl"),
         alt_en=_forest_alt(rows, xlabel, null=null, log=log, level=level, lg="en"),
         caption_nl=_forest_caption(title, null=null, log=log, level=level, missing=missing, lg="nl"),
         caption_en=_forest_caption(title, null=null, log=log, level=level, missing=missing, lg="en"),
     )
+
+
+@register("multilevel.plot_fixed")
+def plot_fixed(
+    result,
+    terms: list[str] | None = None,
+    labels: Mapping[str, str | Label] | None = None,
+    lang: str = "nl",
+    *,
+    annotate: bool = True,
+    digits: int = 2,
+) -> Figure:
+    """Forest plot of a fitted model's fixed effects: estimates with confidence intervals.
+
+    A linear mixed model shows the estimates b with the intervals of ``result.fixed`` (its
+    df method) on a linear axis with a dashed line at 0; a GLMM shows odds ratios
+    (binomial) or rate ratios (Poisson) from ``result.ratios()`` on a logarithmic axis with
+    a dashed line at 1. R equivalent: ``sjPlot::plot_model(m)`` (a forest plot of
+    ``fixef(m)`` with ``confint(m, method = "Wald")``).
+
+    Parameters
+    ----------
+    result : MultilevelResult or GLMMResult
+    terms : list of str, optional
+        The fixed effects to show, top to bottom; default every term but the intercept
+        (which is on another scale), or the intercept if it is the only term.
+    labels : mapping, optional
+        Row labels per term, text or ``(nl, en)``; default the package's term labels
+        (:data:`~lerendtransformeren.vocabulary.TERM_LABELS`), factor levels as "meetmoment
+        T1 (t.o.v. T0)", other terms by their name.
+    lang : {"nl", "en"}, default "nl"
+    annotate : bool, default True
+        Write "estimate [low; high]" right of each row.
+    digits : int, default 2
+
+    Returns
+    -------
+    Figure
+
+    Raises
+    ------
+    SpecificationError
+        ``result`` is not a fitted model, or ``terms`` names a term the model does not have.
+
+    Examples
+    --------
+    >>> from lerendtransformeren.multilevel import fit
+    >>> from lerendtransformeren.synthetic import nested_example
+    >>> m = fit("y ~ wave + (1 | org/team)", nested_example())
+    >>> plot_fixed(m, lang="en").alt_en.split(". ")[2]
+    'Wave: 0.19 [0.12, 0.26]'
+    """
+    check_lang(lang)
+    if not hasattr(result, "fixed") or not hasattr(result, "frame"):
+        raise SpecificationError(f"plot_fixed takes a fitted multilevel model; got {type(result).__name__}.")
+    glmm = hasattr(result, "ratios")
+    table = result.ratios() if glmm else result.fixed
+    names = [str(t) for t in table.index]
+    if terms is None:
+        terms = [t for t in names if t not in ("Intercept", "(Intercept)")] or names
+    unknown = [t for t in terms if t not in names]
+    if unknown:
+        raise SpecificationError(f"Unknown fixed effect(s) {unknown}; the model has {names}.")
+    refs = factor_references(result.frame.x_design_info)
+    own = {k: _both(v) for k, v in (labels or {}).items()}
+    rows = pd.DataFrame({
+        "label": [own.get(t) or _fixed_row_label(t, refs) for t in terms],
+        "estimate": table.loc[terms, "ratio" if glmm else "estimate"].to_numpy(float),
+        "ci_low": table.loc[terms, "ci_low"].to_numpy(float),
+        "ci_high": table.loc[terms, "ci_high"].to_numpy(float),
+    })
+    words = MODEL_CHECK_WORDS
+    xlabel = words[table.attrs["name"]] if glmm else words["estimate"]
+    return plot_forest(rows, xlabel=xlabel, null=1.0 if glmm else 0.0, log=glmm, annotate=annotate,
+                       title=words["fixed_title"], level=result.conf_level, digits=digits, lang=lang)
+
+
+def _fixed_row_label(term: str, refs: Mapping[str, str]) -> Label:
+    """A fixed effect as a row label: the term labels, factor levels read out, interactions with "×"."""
+    words = []
+    for part in term.split(":"):
+        known = TERM_LABELS.get(part)
+        if known is None:
+            phrase = term_phrase(part, refs)
+            known = phrase if phrase == Label.same(part) else phrase.cap()
+        words.append(known)
+    return Label(" \u00d7 ".join(w.nl for w in words), " \u00d7 ".join(w.en for w in words))
 
 
 def _row_name(v, lg: str) -> str:
@@ -353,14 +503,15 @@ def _forest_alt(
         side = Label("Bij {} geschatte rijen ligt het interval geheel aan één kant van {}.",
                      "For {} estimated rows the interval lies entirely on one side of {}.")
         side = side.pick(lg).format(fmt_k_of_n(away, with_ci, lg), ref)
+    rows_nl, rows_en = ("rij", "row") if n == 1 else ("rijen", "rows")
     if lg == "nl":
         return (
-            f"Forestplot met {n} rijen, elk met een punt voor de schatting en een lijn voor "
+            f"Forestplot met {n} {rows_nl}, elk met een punt voor de schatting en een lijn voor "
             f"het {pct}-betrouwbaarheidsinterval. X-as{' (logaritmisch)' if log else ''}: "
             f"{xlabel.nl}; een stippellijn markeert geen effect ({ref}). {listed}. {side}"
         )
     return (
-        f"Forest plot with {n} rows, each with a point for the estimate and a line for its "
+        f"Forest plot with {n} {rows_en}, each with a point for the estimate and a line for its "
         f"{pct} confidence interval. X axis{' (logarithmic)' if log else ''}: "
         f"{xlabel.en}; a dashed line marks no effect ({ref}). {listed}. {side}"
     )

@@ -95,6 +95,7 @@ def plot_gas(
     note_en = sup.footnote_en and " " + sup.footnote_en
     return Figure(
         figure=fig,
+        lang=lang,
         alt_nl=_gas_alt(values, possible, count, hidden, n_goals, "nl"),
         alt_en=_gas_alt(values, possible, count, hidden, n_goals, "en"),
         caption_nl=(

@@ -107,6 +107,7 @@ def plot_power_curve(
     tgt_en = f" Thin grey line: target power {fmt_pct(target, 0, 'en')}." if target is not None else ""
     return Figure(
         figure=fig,
+        lang=lang,
         alt_nl=(
             f"Powercurve: gesimuleerde power ({sims} gesimuleerde studies per punt) naar "
             f"{axis_label[0].lower()}: {describe('nl')}.{tgt_nl}"

@@ -115,6 +115,7 @@ def plot_reliability(
 
     return Figure(
         figure=fig,
+        lang=lang,
         alt_nl=alt("nl"),
         alt_en=alt("en"),
         caption_nl=(
@@ -188,6 +189,7 @@ def plot_reliable_change(
     caption = _rc_caption(recovered)
     return Figure(
         figure=fig,
+        lang=lang,
         alt_nl=_rc_alt(shares, totals, names, "nl"),
         alt_en=_rc_alt(shares, totals, names, "en"),
         caption_nl=caption.nl + note_nl,

@@ -103,6 +103,7 @@ def plot_trajectories(
     om_nl, om_en = _omitted(k)
     return Figure(
         figure=fig,
+        lang=lang,
         alt_nl=(
             f"Lijnfiguur van het gemiddelde van {lab_nl} per meetmoment, per conditie, met "
             f"95%-betrouwbaarheidsintervallen. {describe('nl')}."
@@ -204,6 +205,7 @@ def plot_organisation_trajectories(
     om_nl, om_en = _omitted(k)
     return Figure(
         figure=fig,
+        lang=lang,
         alt_nl=(
             f"Lijnfiguur met één lijn per organisatie ({n} organisaties, aangeduid met "
             f"letters) van het gemiddelde van {lab_nl} per meetmoment, en een dikke lijn "

@@ -454,7 +454,9 @@ def test_csv_codebook_is_minimal_and_summary_is_short(tmp_path):
     assert summary[0] == f"{tmp_path / 'k.csv'}: 2 rows x 4 columns (csv, encoding utf-8, separator ',', decimal '.')"
     assert summary[2] == "missing: 1 value in 1 column (1 missing in the file, 0 SPSS user-missing)"
     assert summary[3:] == [f"- {n}" for n in read.notes]
-    assert repr(read) == f"<TableRead {str(tmp_path / 'k.csv')!r}: 2 rows x 4 columns, 2 notes>"
+    shown = repr(read).splitlines()
+    assert shown[0] == f"TableRead: {tmp_path / 'k.csv'}"
+    assert "Data: 2 rows x 4 columns" in shown and f"Note. {read.notes[0]}" in shown
 
 
 # --------------------------------------------------------------------------------------

@@ -69,6 +69,7 @@ LAYERS: dict[str, int] = {
     "lang": 0,
     "vocabulary": 0,
     "presenters": 0,
+    "display": 0,
     "design": 1,
     "io": 1,
     "scales": 2,

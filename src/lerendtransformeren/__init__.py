@@ -15,7 +15,9 @@ The public API in one place (kept small and stable):
 - the programme as data: :mod:`study` (measures, goal plans, loading a study folder);
 - the goal reports: :mod:`goalreport` (``analyse_goal``, ``build_goal_report``, ``run_reports``);
 - the synthetic study: :mod:`synthetic` (``synthetic.generate(seed)``);
-- errors and warnings: :mod:`exceptions`.
+- errors and warnings: :mod:`exceptions`;
+- how results show themselves in a terminal and in Jupyter: :func:`set_display` (the language
+  of report tables and the rows shown of a data frame), :mod:`display`.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ except PackageNotFoundError:  # running from a source tree without installation
 import importlib
 from typing import TYPE_CHECKING
 
-from lerendtransformeren import design, exceptions, io, multilevel, scales, synthetic
+# ``display`` is reachable as ``lt.display`` but not in __all__: ``from lerendtransformeren
+# import *`` in a notebook must not hide IPython's display() function.
+from lerendtransformeren import design, display, exceptions, io, multilevel, scales, synthetic
 from lerendtransformeren.design import GOALS, Validated, ValidationReport, goals_table, validate
+from lerendtransformeren.display import set_display
 from lerendtransformeren.exceptions import (
     ConvergenceError,
     DataError,
@@ -57,6 +62,7 @@ def __getattr__(name: str):
 __all__ = [
     "__version__",
     "design",
+    "set_display",
     "exceptions",
     "io",
     "report",

@@ -34,6 +34,7 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from lerendtransformeren.design import GOALS
+from lerendtransformeren.display import Grid, View, count
 from lerendtransformeren.vocabulary import ITEM_SET_LABELS
 
 __all__ = ["Study", "generate", "nested_example", "DEFAULT_SEED", "FILES"]
@@ -332,6 +333,23 @@ class Study:
     codebook: pd.DataFrame
     truth: dict
     seed: int
+
+    def __repr__(self) -> str:
+        return self._view().text()
+
+    def _repr_html_(self) -> str:
+        return self._view().html()
+
+    def _view(self) -> View:
+        """The files with their sizes (the frames themselves are attributes)."""
+        names = ("organisations", "professionals", "families", "activities", "codebook")
+        rows = [[name, count(len(getattr(self, name))), count(getattr(self, name).shape[1])] for name in names]
+        return View(
+            f"Study: the synthetic (fictitious) study, seed {self.seed}",
+            grids=[Grid(["Table", "Rows", "Columns"], rows)],
+            hint="More: .families, .professionals, ... (data frames), .truth (every generating parameter), "
+                 ".write(folder)",
+        )
 
     def file_bytes(self) -> dict[str, bytes]:
         """The exact bytes of every file of the study, keyed by file name."""

@@ -262,3 +262,29 @@ def test_care_outcomes_show_the_glmm_beside_the_gee(study, docs, lang, marginal,
     text = _text(docs[(3, lang)])
     assert "(GLMM)" in text and marginal in text and conditional in text and "z = " in text
     assert "GLMM" not in _text(docs[(1, lang)])  # goal 1 has no yes/no or count outcomes
+
+
+def test_goal_and_overview_results_show_their_effects_not_their_frames(study):
+    """repr and Jupyter show the offer effects formatted as the report does; no data frame."""
+    import html
+
+    from IPython.core.formatters import DisplayFormatter
+
+    from lerendtransformeren.goalreport import analyse_overview
+    from lerendtransformeren.report.format import fmt_ci, fmt_num, fmt_p
+
+    res = analyse_goal(study, 3)
+    data, _ = DisplayFormatter().format(res)
+    text, page = data["text/plain"], html.unescape(data["text/html"])
+    assert text.startswith("GoalResults: goal 3") and len(text.splitlines()) <= 40
+    effect = res.effects[0].row
+    for cell in (fmt_num(effect["estimate"], 2, "en"), fmt_ci(effect["ci_low"], effect["ci_high"], 2, "en"),
+                 fmt_p(effect["p"], "en"), res.effects[0].measure.name.nl):
+        assert cell in text and cell in page
+    ratio = res.ratios[0].row
+    assert fmt_ci(ratio["exp_ci_low"], ratio["exp_ci_high"], 2, "en") in page
+    assert not [f for f in res.samples[0].data["family"].unique() if f in text]  # no identifier, no frame
+    overview = analyse_overview(study, [3])
+    data, _ = DisplayFormatter().format(overview)
+    assert data["text/plain"].startswith("OverviewResults: 1 goal")
+    assert fmt_num(overview.effects.loc[3, "estimate"], 2, "en") in data["text/html"]

@@ -117,8 +117,9 @@ def test_summary_and_html():
     assert "REML criterion: 2198.5454" in text
     assert "org:team:resp: 195" in text
     assert "668 used, 17 left out" in text
+    assert type(text).__name__ == "SummaryText" and repr(text) == str(text)
     html = res._repr_html_()
-    assert html.startswith("<div>") and "wave:offer" in html and "Satterthwaite" in html
+    assert html.startswith('<div class="lt-display"') and "wave:offer" in html and "Satterthwaite" in html
 
 
 # -- report text (written by the report layer through lerendtransformeren.presenters) ------

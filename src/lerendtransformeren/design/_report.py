@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from lerendtransformeren.design._messages import _DROPOUT_COLUMNS, _is_code
+from lerendtransformeren.display import Grid, SummaryText, View, count, frame_grid, num
 
 
 
@@ -58,9 +59,10 @@ class ValidationReport:
     notes: tuple[str, ...]
     n_rows: int
 
-    def summary(self) -> str:
+    def summary(self) -> SummaryText:
         """Plain-text report for a terminal: units per level and wave, dropout,
-        missingness of the ten most-missing variables, notes."""
+        missingness of the ten most-missing variables, notes (a ``str`` that a notebook
+        cell shows as text)."""
         chain = " > ".join([*self.levels, self.respondent])
         waves = ", ".join(f"T{w}" for w in self.waves) or "none (cross-sectional data)"
         lines = [
@@ -85,7 +87,13 @@ class ValidationReport:
         lines += ["", self._missing_text()]
         if self.notes:
             lines += ["", "Notes", *(f"- {note}" for note in self.notes)]
-        return "\n".join(lines)
+        return SummaryText("\n".join(lines))
+
+    def __repr__(self) -> str:
+        return _view(self).text()
+
+    def _repr_html_(self) -> str:
+        return _view(self).html()
 
     def _missing_text(self) -> str:
         n_vars = len(self.missing)
@@ -117,9 +125,65 @@ class Validated:
     data: pd.DataFrame
     report: ValidationReport
 
-    def summary(self) -> str:
+    def summary(self) -> SummaryText:
         """Plain-text report for a terminal (see :meth:`ValidationReport.summary`)."""
         return self.report.summary()
+
+    def __repr__(self) -> str:
+        return self._view().text()
+
+    def _repr_html_(self) -> str:
+        return self._view().html()
+
+    def _view(self) -> View:
+        report = _view(self.report)
+        shape = f"{count(self.data.shape[0])} rows x {count(self.data.shape[1])} columns"
+        return View(
+            f"Validated: {self.report.source + ', ' if self.report.source else ''}{shape}",
+            facts=report.facts,
+            grids=[frame_grid(self.data, "Data"), *report.grids],
+            notes=report.notes, notes_where=".report.notes",
+            hint="More: .data (the checked data), .report (counts, missing, dropout, notes), .summary()",
+        )
+
+
+#: Variables shown in the missing-values table of a view.
+_VIEW_MISSING = 5
+
+
+def _view(report: ValidationReport) -> View:
+    """What ``repr`` and Jupyter show of a validation report: levels, units, dropout, missingness."""
+    counts = report.counts
+    grids = [Grid(["Level", *(str(c).capitalize() for c in counts.columns)],
+                  [[str(k), *(count(v) for v in row)] for k, row in zip(counts.index, counts.to_numpy())],
+                  caption="Units per level" + (" and wave" if report.waves else ""))]
+    if len(report.dropout):
+        n_first = count(report.counts.loc[report.respondent, f"T{report.waves[0]}"])
+        grids.append(Grid(
+            ["Wave", "Absent", "%", "Dropped out", "%"],
+            [[str(k), count(r.n_absent), num(r.pct_absent, 1), count(r.n_dropped_out), num(r.pct_dropped_out, 1)]
+             for k, r in zip(report.dropout.index, report.dropout.itertuples())],
+            caption=f"Dropout of the {n_first} respondents ({report.respondent}) seen at T{report.waves[0]}",
+        ))
+    if len(report.missing):
+        n_missing = report.missing[("all", "n_missing")]
+        worst = n_missing[n_missing > 0].sort_values(ascending=False, kind="stable")
+        pct = report.missing[("all", "pct_missing")]
+        grids.append(Grid(
+            ["Variable", "Missing", "%"],
+            [[str(k), count(v), num(pct[k], 1)] for k, v in worst.head(_VIEW_MISSING).items()],
+            caption=f"Missing values: {count(len(worst))} of {count(len(n_missing))} variables have some",
+            more=f"... the others: .missing" if len(worst) > _VIEW_MISSING else "",
+        ))
+    chain = " > ".join([*report.levels, report.respondent])
+    return View(
+        f"ValidationReport: {report.source + ', ' if report.source else ''}{count(report.n_rows)} rows",
+        facts=[("Levels", f"{chain} (respondent: {report.respondent})"),
+               ("Waves", ", ".join(f"T{w}" for w in report.waves) or "none (cross-sectional data)")],
+        grids=grids,
+        notes=list(report.notes),
+        hint="More: .summary(), .counts, .missing, .dropout, .notes",
+    )
 
 
 def _report(

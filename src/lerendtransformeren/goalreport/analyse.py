@@ -34,6 +34,7 @@ import pandas as pd
 from lerendtransformeren import scales
 from lerendtransformeren.exceptions import SpecificationError
 from lerendtransformeren.scales.change import reliable_change_threshold
+from lerendtransformeren.goalreport.display import goal_results_view
 from lerendtransformeren.goalreport.fits import (
     FitCache,
     GeeSpec,
@@ -299,6 +300,12 @@ class GoalResults(_ByKind):
     def n_goal_organisations(self) -> int:
         """Organisations of this goal."""
         return len(self.organisations)
+
+    def __repr__(self) -> str:
+        return goal_results_view(self).text()
+
+    def _repr_html_(self) -> str:
+        return goal_results_view(self).html()
 
 
     def data(self, respondent: str) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lerendtransformeren.goalreport.analyse import measure_present, outcome_spec
+from lerendtransformeren.goalreport.display import overview_results_view
 from lerendtransformeren.goalreport.fits import FitCache
 from lerendtransformeren.lang import Label, join_words
 from lerendtransformeren.report.document import Conclusions, Section
@@ -38,6 +39,12 @@ class OverviewResults:
     k: int
     #: Number of organisations of each goal, in the order of ``goals``.
     organisations: tuple[int, ...] = ()
+
+    def __repr__(self) -> str:
+        return overview_results_view(self).text()
+
+    def _repr_html_(self) -> str:
+        return overview_results_view(self).html()
 
 
 _EFFECT_COLUMNS = ("outcome", "estimate", "ci_low", "ci_high", "df", "p", "d_fav", "d_low", "d_high")

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lerendtransformeren.display import SummaryText, View, frame_grid
 from lerendtransformeren.exceptions import PYTHON, DataWarning, OptionNames
 from lerendtransformeren.io._codebook import (
     CODEBOOK_COLUMNS,
@@ -114,13 +115,8 @@ class TableRead:
     missing: pd.DataFrame
     notes: tuple[str, ...]
 
-    def __repr__(self) -> str:
-        s = self.source
-        shape = f"{s['n_rows']} rows x {s['n_columns']} columns"
-        return f"<TableRead {s['path']!r}: {shape}, {count(len(self.notes), 'note')}>"
-
-    def summary(self) -> str:
-        """A short multi-line text: file, shape, how it was read, missing values, notes."""
+    def _how(self) -> str:
+        """How the file was read: format, encoding, sheet, separator, decimal mark."""
         s = self.source
         how = [s["format"]]
         for key in ("encoding", "sheet"):
@@ -129,17 +125,45 @@ class TableRead:
         for key in ("separator", "decimal"):
             if s[key] is not None:
                 how.append(f"{key} {s[key]!r}")
+        return ", ".join(how)
+
+    def _missing_text(self) -> str:
         n_file = int(self.missing["n_missing_in_file"].sum())
         n_user = int(self.missing["n_user_missing"].sum())
         n_cols = int((self.missing["n_total"] > 0).sum())
+        return (f"{count(n_file + n_user, 'value')} in {count(n_cols, 'column')} "
+                f"({n_file} missing in the file, {n_user} SPSS user-missing)")
+
+    def summary(self) -> SummaryText:
+        """A short multi-line text: file, shape, how it was read, missing values, notes.
+
+        A ``str`` that a notebook cell shows as text.
+        """
+        s = self.source
         lines = [
-            f"{s['path']}: {s['n_rows']} rows x {s['n_columns']} columns ({', '.join(how)})",
+            f"{s['path']}: {s['n_rows']} rows x {s['n_columns']} columns ({self._how()})",
             f"sha256 {s['sha256']}",
-            f"missing: {count(n_file + n_user, 'value')} in {count(n_cols, 'column')} "
-            f"({n_file} missing in the file, {n_user} SPSS user-missing)",
+            f"missing: {self._missing_text()}",
         ]
         lines += [f"- {note}" for note in self.notes]
-        return "\n".join(lines)
+        return SummaryText("\n".join(lines))
+
+    def __repr__(self) -> str:
+        return self._view().text()
+
+    def _repr_html_(self) -> str:
+        return self._view().html()
+
+    def _view(self) -> View:
+        """The file, how it was read, missing values, the notes and the first rows."""
+        return View(
+            f"TableRead: {self.source['path']}",
+            facts=[("Read as", self._how()), ("Missing", self._missing_text()),
+                   ("SHA-256", self.source["sha256"])],
+            grids=[frame_grid(self.data, "Data")],
+            notes=list(self.notes),
+            hint="More: .data, .codebook, .missing, .source, .notes, .summary()",
+        )
 
 
 def read_table(

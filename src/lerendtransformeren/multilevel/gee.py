@@ -91,6 +91,7 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
 from statsmodels.tools.sm_exceptions import IterationLimitWarning
 
+from lerendtransformeren.display import SummaryText
 from lerendtransformeren.exceptions import (
     ConvergenceError,
     ConvergenceWarning,
@@ -98,6 +99,7 @@ from lerendtransformeren.exceptions import (
     DataWarning,
     SpecificationError,
 )
+from lerendtransformeren.multilevel.display import gee_view
 from lerendtransformeren.presenters import present
 
 __all__ = ["GEEResult", "fit_gee"]
@@ -191,12 +193,13 @@ class GEEResult:
     nb_alpha: float | None
     converged: bool
 
-    def summary(self) -> str:
+    def summary(self) -> SummaryText:
         """Plain-text summary: model, correction, degrees of freedom, rows and the table.
 
         Returns
         -------
-        str
+        SummaryText
+            A ``str`` that a notebook cell shows as text.
 
         Examples
         --------
@@ -238,10 +241,13 @@ class GEEResult:
             "",
             self.fixed.to_string(float_format=lambda v: f"{v:.4g}"),
         ]
-        return "\n".join(lines)
+        return SummaryText("\n".join(lines))
 
     def __repr__(self) -> str:
-        return self.summary()
+        return gee_view(self).text()
+
+    def _repr_html_(self) -> str:
+        return gee_view(self).html()
 
     def report(
         self,

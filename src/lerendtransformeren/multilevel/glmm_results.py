@@ -16,7 +16,6 @@ likelihood-ratio tests between nested GLMMs (:func:`lrt`, ``anova(m0, m1)`` in R
 
 from __future__ import annotations
 
-import html
 import re
 import warnings
 from functools import cached_property
@@ -26,6 +25,7 @@ import pandas as pd
 import patsy
 from scipy import stats
 
+from lerendtransformeren.display import SummaryText
 from lerendtransformeren.exceptions import (
     ConvergenceWarning,
     DataError,
@@ -33,6 +33,7 @@ from lerendtransformeren.exceptions import (
     SingularFitWarning,
     SpecificationError,
 )
+from lerendtransformeren.multilevel.display import glmm_view
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL
 from lerendtransformeren.multilevel.frame import ModelFrame, build_frame, level_index
 from lerendtransformeren.multilevel.glmm import FAMILIES, GLMMEngine
@@ -574,8 +575,11 @@ class GLMMResult:
     anova = lrt
 
     # -- text ----------------------------------------------------------------------------
-    def summary(self) -> str:
-        """Plain-text summary in the layout of lme4's ``summary(glmer)``."""
+    def summary(self) -> SummaryText:
+        """Plain-text summary in the layout of lme4's ``summary(glmer)``.
+
+        A ``str`` that a notebook cell shows as text (:class:`~lerendtransformeren.display.SummaryText`).
+        """
         method = "Laplace approximation" if self.nagq == 1 else f"adaptive Gauss-Hermite quadrature (nAGQ = {self.nagq})"
         link = self.engine.family.link
         lines = [
@@ -601,15 +605,13 @@ class GLMMResult:
             lines.append("Singular fit: a variance component is estimated at 0.")
         if not self.converged:
             lines.append(f"Convergence check failed: {self.optimization.message}")
-        return "\n".join(lines)
+        return SummaryText("\n".join(lines))
 
     def __repr__(self) -> str:
-        return f"<GLMMResult {self.formula!r} {self.family}, nagq={self.nagq}, n={self.engine.n}>"
+        return glmm_view(self).text()
 
     def _repr_html_(self) -> str:
-        head = html.escape(self.summary().split("\n\n")[0]).replace("\n", "<br>")
-        return (f"<div><p>{head}</p><h4>Fixed effects</h4>{self.fixed.to_html(float_format=lambda v: f'{v:.4g}')}"
-                f"<h4>Random effects</h4>{self.variance.to_html(float_format=lambda v: f'{v:.4g}', na_rep='')}</div>")
+        return glmm_view(self).html()
 
 
 def lrt(m0: GLMMResult, m1: GLMMResult, method: str = "chisq", n_boot: int = 999, seed=None,

@@ -82,6 +82,7 @@ import pandas as pd
 from scipy import stats
 
 from lerendtransformeren.exceptions import SpecificationError
+from lerendtransformeren.multilevel.display import stepped_wedge_view
 
 __all__ = [
     "design_effect",
@@ -1243,6 +1244,12 @@ class SteppedWedgePower:
             f"{self.power_t:.3f} (t, df = {self.df}); MDES at power {self.target_power:g}: "
             f"{self.mdes_normal:.3f} (normal), {self.mdes_t:.3f} (t)."
         )
+
+    def __repr__(self) -> str:
+        return stepped_wedge_view(self).text()
+
+    def _repr_html_(self) -> str:
+        return stepped_wedge_view(self).html()
 
 
 def stepped_wedge_power(

@@ -16,7 +16,6 @@ other method, without refitting.
 from __future__ import annotations
 
 import copy
-import html
 import warnings
 from functools import cached_property
 
@@ -24,10 +23,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from lerendtransformeren.display import SummaryText
 from lerendtransformeren.exceptions import ConvergenceWarning, SingularFitWarning, SpecificationError
 from lerendtransformeren.multilevel import components as effects
 from lerendtransformeren.multilevel import inference
 from lerendtransformeren.multilevel import kenward_roger as kr
+from lerendtransformeren.multilevel.display import lmm_view
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL, NestedEngine
 from lerendtransformeren.multilevel.frame import ModelFrame, level_index
 from lerendtransformeren.multilevel.influence import influence
@@ -563,8 +564,11 @@ class MultilevelResult:
         """
         return present("multilevel.report", self, lang=lang, labels=labels)
 
-    def summary(self) -> str:
-        """Plain-text summary in the layout of lme4's ``summary`` with lmerTest's df."""
+    def summary(self) -> SummaryText:
+        """Plain-text summary in the layout of lme4's ``summary`` with lmerTest's df.
+
+        A ``str`` that a notebook cell shows as text (:class:`~lerendtransformeren.display.SummaryText`).
+        """
         crit = f"REML criterion: {self.reml_criterion:.4f}" if self.reml else f"Deviance: {self.deviance:.4f}"
         tests = ("t-tests use Satterthwaite's df" if self.ddf == "Satterthwaite" else
                  "t-tests use Kenward-Roger's adjusted standard errors and df")
@@ -587,15 +591,13 @@ class MultilevelResult:
             lines.append("Singular fit: a variance component is estimated at 0.")
         if not self.converged:
             lines.append(f"Convergence check failed: {self.optimization.message}")
-        return "\n".join(lines)
+        return SummaryText("\n".join(lines))
 
     def __repr__(self) -> str:
-        return f"<MultilevelResult {self.formula!r} {'REML' if self.reml else 'ML'}, n={self.engine.n}>"
+        return lmm_view(self).text()
 
     def _repr_html_(self) -> str:
-        head = html.escape(self.summary().split("\n\n")[0]).replace("\n", "<br>")
-        return (f"<div><p>{head}</p><h4>Fixed effects</h4>{self.fixed.to_html(float_format=lambda v: f'{v:.4g}')}"
-                f"<h4>Random effects</h4>{self.variance.to_html(float_format=lambda v: f'{v:.4g}', na_rep='')}</div>")
+        return lmm_view(self).html()
 
 
 def _check_ddf(ddf: str, reml: bool) -> str:

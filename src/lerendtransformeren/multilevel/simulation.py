@@ -77,8 +77,10 @@ import pandas as pd
 import patsy
 from scipy import stats
 
+from lerendtransformeren.display import progress_bar
 from lerendtransformeren.exceptions import ConvergenceError, ConvergenceWarning, SpecificationError
 from lerendtransformeren.multilevel import inference
+from lerendtransformeren.multilevel.display import power_curve_view, power_simulation_view
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL, NestedEngine
 from lerendtransformeren.multilevel.formula import parse_formula
 from lerendtransformeren.multilevel.frame import Level, RandomBlock, build_frame
@@ -900,9 +902,7 @@ def _progress_bar(progress: bool | None, total: int, desc: str):
         progress = _interactive()
     if not progress:
         return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="sim")
+    return progress_bar(total, desc=desc, unit="sim")
 
 
 def _check_run_args(n_sim: Any, alpha: Any, n_jobs: Any) -> None:
@@ -1065,11 +1065,10 @@ class PowerSimulation:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"<PowerSimulation test={self.test!r} power={self.power:.3f} "
-                f"[{self.ci_low:.3f}, {self.ci_high:.3f}] n_sim={self.n_sim} n_failed={self.n_failed}>")
+        return power_simulation_view(self).text()
 
     def _repr_html_(self) -> str:
-        return self.table.to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        return power_simulation_view(self).html()
 
 
 class PowerCurve:
@@ -1124,10 +1123,10 @@ class PowerCurve:
         return head + "\n" + self.table.to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
     def __repr__(self) -> str:
-        return f"<PowerCurve test={self.test!r} along={self.along!r} values={self.table['value'].tolist()}>"
+        return power_curve_view(self).text()
 
     def _repr_html_(self) -> str:
-        return self.table.to_html(index=False, float_format=lambda v: f"{v:.3f}")
+        return power_curve_view(self).html()
 
 
 # ---------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from lerendtransformeren.exceptions import DataError, SpecificationError
 from lerendtransformeren.lang import check_lang
+from lerendtransformeren.report.display import document_view
 from lerendtransformeren.report.figures import Figure
 from lerendtransformeren.report.provenance import Provenance
 from lerendtransformeren.report.tables import Table
@@ -88,6 +89,12 @@ class Document:
 
     def __post_init__(self) -> None:
         check_lang(self.lang)
+
+    def __repr__(self) -> str:
+        return document_view(self, table_type=Table, figure_type=Figure).text()
+
+    def _repr_html_(self) -> str:
+        return document_view(self, table_type=Table, figure_type=Figure).html()
 
 
 def document_items(doc: Document) -> list[dict]:

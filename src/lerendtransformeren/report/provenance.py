@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from lerendtransformeren.lang import Label
+from lerendtransformeren.report.display import provenance_view
 
 __all__ = ["KEY_LIBRARIES", "Provenance", "collect_provenance", "sha256_file", "git_commit"]
 
@@ -131,6 +132,12 @@ class Provenance:
     date: _dt.date
     python: str
     libraries: tuple[tuple[str, str], ...]
+
+    def __repr__(self) -> str:
+        return provenance_view(self).text()
+
+    def _repr_html_(self) -> str:
+        return provenance_view(self).html()
 
     def items(self, lang: str) -> list[tuple[str, str]]:
         """The block as (label, value) pairs in ``lang``, for any output format."""

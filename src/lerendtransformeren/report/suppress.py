@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from lerendtransformeren.exceptions import DataError, SpecificationError
+from lerendtransformeren.report.display import suppression_view
 from lerendtransformeren.report.format import check_lang
 from lerendtransformeren.vocabulary import UNIT_NOUNS
 
@@ -99,6 +100,12 @@ class Suppression:
     def footnote(self, lang: str) -> str:
         """The footnote in ``lang`` (``"nl"`` or ``"en"``)."""
         return self.footnote_nl if check_lang(lang) == "nl" else self.footnote_en
+
+    def __repr__(self) -> str:
+        return suppression_view(self).text()
+
+    def _repr_html_(self) -> str:
+        return suppression_view(self).html()
 
 
 def _groups(mask_shape: tuple[int, int], margins: str | None) -> list[list[tuple[int, int]]]:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from lerendtransformeren.exceptions import DataError, SpecificationError
 from lerendtransformeren.lang import Label
+from lerendtransformeren.report.display import table_view
 from lerendtransformeren.report.format import (
     MISSING,
     check_lang,
@@ -181,6 +182,12 @@ class Table:
     def title(self, lang: str) -> str:
         """The title in ``lang``."""
         return self.title_nl if check_lang(lang) == "nl" else self.title_en
+
+    def __repr__(self) -> str:
+        return table_view(self).text()
+
+    def _repr_html_(self) -> str:
+        return table_view(self).html()
 
     def note(self, lang: str) -> str:
         """The note in ``lang``, followed by the suppression footnote if any."""

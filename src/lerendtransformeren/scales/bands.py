@@ -13,6 +13,7 @@ import pandas as pd
 
 from lerendtransformeren.exceptions import DataError, SpecificationError
 from lerendtransformeren.lang import check_lang
+from lerendtransformeren.scales.display import classification_view
 from lerendtransformeren.scales.instrument import Cutoff, Instrument, _registry, get
 from lerendtransformeren.scales.scoring import _rows
 
@@ -47,6 +48,12 @@ class Classification:
     norm: str
     lang: str
     sources: dict[str, str]
+
+    def __repr__(self) -> str:
+        return classification_view(self).text()
+
+    def _repr_html_(self) -> str:
+        return classification_view(self).html()
 
 
 def _band_codes(values: np.ndarray, cut: Cutoff, column: str, index: pd.Index) -> np.ndarray:

@@ -54,6 +54,7 @@ import pandas as pd
 import yaml
 
 from lerendtransformeren.exceptions import SpecificationError
+from lerendtransformeren.scales.display import instrument_view
 
 __all__ = ["Instrument", "Score", "Cutoff", "TestVector", "available", "get"]
 
@@ -138,6 +139,12 @@ class Instrument:
     test_vectors: tuple[TestVector, ...] = ()
     notes: str = ""
     source_file: str = ""
+
+    def __repr__(self) -> str:
+        return instrument_view(self).text()
+
+    def _repr_html_(self) -> str:
+        return instrument_view(self).html()
 
     def score_names(self) -> tuple[str, ...]:
         """Names of the scores in output order."""

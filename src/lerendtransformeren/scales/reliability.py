@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lerendtransformeren.display import progress_bar
 from lerendtransformeren.exceptions import ConvergenceWarning, DataError, SpecificationError
+from lerendtransformeren.scales.display import reliability_view
 from lerendtransformeren.scales.instrument import Instrument
 from lerendtransformeren.scales.scoring import _item_block, _resolve
 
@@ -33,6 +35,12 @@ class ReliabilityResult:
     items: pd.DataFrame
     missing: str
     seed: int | None = None
+
+    def __repr__(self) -> str:
+        return reliability_view(self).text()
+
+    def _repr_html_(self) -> str:
+        return reliability_view(self).html()
 
 
 #: Respondents per block of the weighted sums. Fixed, so the order of summation does not
@@ -202,13 +210,11 @@ def _boot_omegas(
     one resample's counts), never O(n_boot n). ``batch`` (resamples per batch of factor
     fits) changes neither the draws nor the arithmetic of any resample, so not the result.
     """
-    from tqdm import tqdm  # the console bar: tqdm.auto warns on stderr in a kernel without ipywidgets
-
     n, p = x.shape
     at, complete = _design(x)
     cols = _cols(at, complete)
     omegas = []
-    with tqdm(total=n_boot, desc=desc, unit="resample", disable=not progress) as bar:
+    with progress_bar(n_boot, desc=desc, unit="resample", show=progress) as bar:
         for start in range(0, n_boot, batch):
             size = min(batch, n_boot - start)
             grams = np.empty((size, at.shape[0], cols))
@@ -299,7 +305,8 @@ def reliability(
     prefix, value_labels
         As in :func:`score`.
     progress : bool
-        Show a progress bar over the resamples (tqdm); off by default.
+        Show a progress bar over the resamples (tqdm: a widget in Jupyter with ipywidgets
+        installed, text otherwise); off by default.
 
     Returns
     -------

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from lerendtransformeren import scales
+from lerendtransformeren.display import Grid, View, count, display_lang
 from lerendtransformeren.exceptions import DataError
 from lerendtransformeren.study.definition import StudyDefinition, definition_for_folder, read_definition
 from lerendtransformeren.study.gate import read_study_files
@@ -65,6 +66,26 @@ class StudyData:
     cache: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     definition: StudyDefinition | None = None
+
+    def __repr__(self) -> str:
+        return self._view().text()
+
+    def _repr_html_(self) -> str:
+        return self._view().html()
+
+    def _view(self) -> View:
+        """The files with their sizes, the goals, what could not be scored and the gate's notes."""
+        names = ("organisations", "professionals", "families", "activities")
+        rows = [[name, count(len(getattr(self, name))), count(getattr(self, name).shape[1])] for name in names]
+        facts = [("Programme", self.programme.name.pick(display_lang())),
+                 ("Goals", ", ".join(map(str, self.goals())) or "none")]
+        if self.missing_scales:
+            facts.append(("Not scored", "; ".join(f"{k}: {v}" for k, v in self.missing_scales.items())))
+        if self.synthetic:
+            facts.append(("Synthetic", "yes: fictitious data with a known truth"))
+        return View(f"StudyData: {self.source or 'made in memory'}",
+                    facts=facts, grids=[Grid(["Table", "Rows", "Columns"], rows)], notes=list(self.notes),
+                    hint="More: .families, .professionals, ... (scored data frames), .goals(), .of_goal(respondent, goal)")
 
     @property
     def identifiers(self) -> frozenset[str]:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from lerendtransformeren import design, io, scales
+from lerendtransformeren.display import View, frame_grid
 from lerendtransformeren.exceptions import PYTHON, DataError, OptionNames
 from lerendtransformeren.study.definition import CONTRACT_FILES, FileSpec, StudyDefinition
 
@@ -45,6 +46,18 @@ class FileRead:
     notes: tuple[str, ...]
     report: design.ValidationReport
     read: io.TableRead
+
+    def __repr__(self) -> str:
+        return self._view().text()
+
+    def _repr_html_(self) -> str:
+        return self._view().html()
+
+    def _view(self) -> View:
+        """The file, its first rows and the gate's notes."""
+        return View(f"FileRead: {self.role} from {self.path.name}", grids=[frame_grid(self.data, "Data")],
+                    notes=list(self.notes),
+                    hint="More: .data, .report (the validation), .read (the file as read), .notes")
 
 
 def study_file_options(definition: StudyDefinition, role: str) -> OptionNames:

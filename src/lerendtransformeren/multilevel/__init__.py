@@ -5,6 +5,9 @@
   GLMMs as lme4's glmer (:mod:`~lerendtransformeren.multilevel.glmm`); :func:`lrt` to
   compare models;
 - :func:`icc`, :func:`null_icc`, :func:`r2`, :func:`standardized_effect`: effect sizes;
+- ``result.marginal_means(...)`` and ``result.marginal_contrasts(...)``: estimated marginal
+  means per condition and their contrasts, as R's emmeans
+  (:mod:`~lerendtransformeren.multilevel.marginal`);
 - :func:`cr2`: cluster-robust (Bell-McCaffrey CR2) sensitivity analysis of the fixed effects;
 - :func:`fit_gee`: population-averaged models for binary and count outcomes with
   small-sample corrections and t df from the clusters;
@@ -17,6 +20,36 @@ the nested engine (:mod:`~lerendtransformeren.multilevel.engine`) and returns a
 :class:`~lerendtransformeren.multilevel.results.MultilevelResult` with Satterthwaite
 inference (or Kenward-Roger, :mod:`~lerendtransformeren.multilevel.kenward_roger`). R
 equivalent: ``lmerTest::lmer``.
+
+Estimated marginal means
+------------------------
+Name data columns, not model columns: ``m.marginal_means("offer", by="wave")`` gives the
+mean per offer condition at every wave, averaged with equal weights over the other factors
+of the model, numeric covariates at their mean over the rows used (``at=`` for other
+values); standard errors and df by the result's method (``ddf=`` for the other), so the
+numbers are those of ``emmeans(m, "offer", by = "wave", lmer.df = "satterthwaite")``.
+``m.marginal_contrasts("wave", method="trt.vs.ctrl", adjust="holm")`` compares them
+(``"pairwise"``, ``"revpairwise"``, ``"trt.vs.ctrl"``, ``"consec"``; Tukey, Sidak,
+Bonferroni, Holm or no adjustment, within each ``by`` group). Both return a table
+(``.table``) with emmeans' footnotes (``.notes``); ``means.plot()`` draws the means over the
+waves (:func:`lerendtransformeren.report.figures.plot_marginal_means`). GLMMs give them on
+the link scale (Wald z) or, with ``type="response"``, as probabilities or rates.
+
+>>> from lerendtransformeren.synthetic import nested_example
+>>> m = fit("y ~ C(wave) + (1 | org/team)", nested_example())
+>>> m.marginal_means("wave").table.round(2).head(3)
+   wave  estimate    se     df  ci_low  ci_high
+0     0     -0.26  0.22  23.18   -0.71     0.19
+1     1     -0.32  0.22  23.18   -0.77     0.13
+2     2      0.01  0.22  23.18   -0.44     0.45
+>>> con = m.marginal_contrasts("wave", method="trt.vs.ctrl", adjust="holm", ddf="Kenward-Roger")
+>>> con.table[["contrast", "estimate", "p"]].round(4).head(3)
+        contrast  estimate       p
+0  wave1 - wave0   -0.0608  0.7700
+1  wave2 - wave0    0.2676  0.3987
+2  wave3 - wave0    0.6029  0.0124
+>>> con.notes[-1]
+'P value adjustment: holm method for 5 tests'
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from lerendtransformeren.exceptions import (
     SpecificationError,
 )
 from lerendtransformeren.multilevel.display import glmm_view
+from lerendtransformeren.multilevel import marginal
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL
 from lerendtransformeren.multilevel.frame import ModelFrame, build_frame, level_index
 from lerendtransformeren.multilevel.glmm import FAMILIES, GLMMEngine
@@ -565,6 +566,26 @@ class GLMMResult:
 
     def _used_data(self) -> pd.DataFrame:
         return self._data.iloc[np.flatnonzero(self.frame.keep)].reset_index(drop=True)
+
+    def marginal_means(self, specs, by=None, at=None, conf_level=None, type="link"):
+        """Estimated marginal means, as R's ``emmeans(m, specs, by = , at = , type = )`` for glmer.
+
+        On the link scale (log-odds, log-rate) with Wald z intervals (df infinite);
+        ``type="response"``: probabilities or rates with back-transformed intervals and
+        delta-method SE. The grid and averaging as for a linear model (on the link scale);
+        see :mod:`.marginal`.
+        """
+        return marginal.marginal_means(self, specs, by=by, at=at, conf_level=conf_level, type=type)
+
+    def marginal_contrasts(self, specs, by=None, method="pairwise", adjust="tukey", at=None, conf_level=None,
+                           type="link"):
+        """Contrasts of estimated marginal means (``contrast(emmeans(...), method, adjust = )``).
+
+        Differences on the link scale with z-tests; ``type="response"``: odds or rate ratios
+        (``a / b``) with back-transformed intervals. See :func:`.marginal.marginal_contrasts`.
+        """
+        return marginal.marginal_contrasts(self, specs, by=by, method=method, adjust=adjust, at=at,
+                                           conf_level=conf_level, type=type)
 
     # -- tests ---------------------------------------------------------------------------
     def lrt(self, other: GLMMResult, method: str = "chisq", n_boot: int = 999, seed=None,

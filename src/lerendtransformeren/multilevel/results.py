@@ -29,6 +29,7 @@ from lerendtransformeren.multilevel import components as effects
 from lerendtransformeren.multilevel import inference
 from lerendtransformeren.multilevel import kenward_roger as kr
 from lerendtransformeren.multilevel.display import lmm_view
+from lerendtransformeren.multilevel import marginal
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL, NestedEngine
 from lerendtransformeren.multilevel.frame import ModelFrame, level_index
 from lerendtransformeren.multilevel.influence import influence
@@ -484,6 +485,34 @@ class MultilevelResult:
         if L.shape[1] != self.engine.p:
             raise SpecificationError(f"A contrast needs {self.engine.p} columns (one per fixed effect), got {L.shape[1]}.")
         return L
+
+    def marginal_means(self, specs, by=None, ddf=None, at=None, conf_level=None) -> marginal.MarginalMeans:
+        """Estimated marginal means per condition, as R's ``emmeans(m, specs, by = , at = )``.
+
+        Every factor level and each numeric covariate at its mean over the rows used (or
+        at ``at``), averaged with equal weights over the factors not in ``specs``/``by``;
+        SE and df by the result's method or ``ddf``. See :mod:`.marginal`.
+
+        Examples
+        --------
+        >>> from lerendtransformeren.multilevel import fit
+        >>> from lerendtransformeren.synthetic import nested_example
+        >>> m = fit("y ~ wave + (1 | org/team)", nested_example())
+        >>> m.marginal_means("wave", at={"wave": [0, 5]}).table.columns.tolist()
+        ['wave', 'estimate', 'se', 'df', 'ci_low', 'ci_high']
+        """
+        return marginal.marginal_means(self, specs, by=by, ddf=ddf, at=at, conf_level=conf_level)
+
+    def marginal_contrasts(self, specs, by=None, method="pairwise", adjust="tukey", ddf=None, at=None,
+                           conf_level=None) -> marginal.MarginalContrasts:
+        """Contrasts of estimated marginal means, as R's ``contrast(emmeans(...), method, adjust = )``.
+
+        ``method``: "pairwise", "revpairwise", "trt.vs.ctrl" (against the first level) or
+        "consec"; ``adjust``: "tukey" (studentized range), "sidak", "bonferroni", "holm" or
+        "none", within each ``by`` group. See :func:`.marginal.marginal_contrasts`.
+        """
+        return marginal.marginal_contrasts(self, specs, by=by, method=method, adjust=adjust, ddf=ddf, at=at,
+                                           conf_level=conf_level)
 
     def anova(self) -> pd.DataFrame:
         """Type III F-tests with the result's df method (``lmerTest::anova(m, type = 3, ddf = ...)``)."""

@@ -68,17 +68,17 @@ def validate(
     1. the id columns are present;
     2. no id is missing (empty text counts as missing);
     3. each id column holds one kind of value (not numbers mixed with text);
-    3a. ids stored as text have no spaces around them (``'F12 '`` next to ``'F12'`` would
+    4. ids stored as text have no spaces around them (``'F12 '`` next to ``'F12'`` would
        split a family and fake dropout; ``ids="strip"`` strips them, with a note), and no
        two ids are the same number written differently (``'0007'`` and ``'7'``,
        ``'10.1'`` and ``'10.10'``, ``'7'`` and ``'7.0'``: one unit for Excel or SPSS, two
        as text); these are errors whatever ``ids`` says, since only the user can decide;
-    4. waves are whole numbers or labels ``T0``, ``T1``, ... (converted to 0, 1, ...);
-    5. goal codes (column ``goal``, when it is a level) are 1..5;
-    6. nesting: each unit sits under exactly one unit of the level above it (a team in
+    5. waves are whole numbers or labels ``T0``, ``T1``, ... (converted to 0, 1, ...);
+    6. goal codes (column ``goal``, when it is a level) are 1..5;
+    7. nesting: each unit sits under exactly one unit of the level above it (a team in
        one organisation, a family with one professional, ...);
-    7. one row per respondent per wave (cross-sectional data: one row per unit);
-    8. values of the variables described in ``codebook`` are allowed: numbers (type
+    8. one row per respondent per wave (cross-sectional data: one row per unit);
+    9. values of the variables described in ``codebook`` are allowed: numbers (type
        ``integer``, ``float``, ``item``) within ``[min, max]``, whole for ``integer``
        and ``item``; codes (type ``categorical``, ``binary``) among ``values`` (binary
        without ``values``: 0 and 1). Values listed in ``missing_codes`` are allowed

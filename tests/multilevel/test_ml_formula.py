@@ -74,8 +74,9 @@ def test_statsmodels_engine_fits_crossed_factors_with_a_warning():
 
     with pytest.warns(EngineFallbackWarning, match="z-tests"):
         res = fit("y ~ wave + (1 | org) + (1 | team)", three_level(), engine="statsmodels")
-    assert set(res.vcomp.shape) == {2}
-    assert res.fe_params.index.tolist() == ["Intercept", "wave"]
+    assert res.statsmodels.vcomp.shape == (2,)
+    assert res.fixed.index.tolist() == ["Intercept", "wave"]
+    assert sorted(res.variance.index.get_level_values("group")) == ["org", "residual", "team"]
 
 
 def test_missing_rows_are_left_out_and_counted():

@@ -1,7 +1,7 @@
 """The model frame's contract for new data: the fixed design and the variables of the fixed part.
 
 Estimated marginal means, prediction and the formula backend meet here, so these tests pin
-what any backend (patsy today) must give.
+what the formula backend (formulaic; patsy before it) must give.
 """
 
 import numpy as np
@@ -41,10 +41,18 @@ def test_fixed_matrix_of_the_fitted_rows_is_the_fitted_design(data):
     np.testing.assert_allclose(frame.fixed_matrix(data), frame.X)
 
 
-def test_fixed_matrix_keeps_fit_codings_and_missing_rows(data):
-    data.loc[5, "y"] = np.nan  # left out of the fit: centring uses the rows used
-    frame = build_frame("y ~ ses + center(x) + (1 | team)", data)
-    new = pd.DataFrame({"ses": ["midden", "hoog"], "x": [data["x"].drop(5).mean(), np.nan]})
+@pytest.mark.parametrize("transform_rows", ["all", "used"])
+def test_fixed_matrix_keeps_fit_codings_and_missing_rows(data, transform_rows):
+    """Row 5 is left out of the fit (missing outcome).
+
+    R's way (the default, ``transform_rows="all"``) centres x over every row where x is
+    observed, row 5 included, as ``model.frame`` does before ``na.omit``; with ``"used"``
+    over the rows of the fit. (Before formulaic, the centring was over the rows used only.)
+    """
+    data.loc[5, "y"] = np.nan
+    frame = build_frame("y ~ ses + center(x) + (1 | team)", data, transform_rows=transform_rows)
+    centre = data["x"].mean() if transform_rows == "all" else data["x"].drop(5).mean()
+    new = pd.DataFrame({"ses": ["midden", "hoog"], "x": [centre, np.nan]})
     got = frame.fixed_matrix(new)
     assert got.shape == (2, frame.X.shape[1])
     np.testing.assert_allclose(got[0], [1.0, 0.0, 1.0, 0.0], atol=1e-12)  # the mean centres to 0

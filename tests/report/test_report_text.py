@@ -110,7 +110,7 @@ def test_methods_paragraph_refuses_unknown_options(kwargs):
         methods_paragraph(outcome="x", formula="x ~ 1", levels=["team"], n_obs=10, **kwargs)
 
 
-def test_patsy_factor_columns_read_as_words_in_sentences():
+def test_design_factor_columns_read_as_words_in_sentences():
     from lerendtransformeren.report.text import term_phrase
 
     fixed = pd.DataFrame({"estimate": [-0.2], "se": [0.15], "df": [197.0], "t": [-1.29], "p": [0.198],
@@ -153,20 +153,20 @@ def test_test_statistics_write_df_without_thousands_separator():
 
 
 def test_factor_terms_name_their_reference_category():
-    import patsy
-
     from lerendtransformeren.lang import Label
+    from lerendtransformeren.multilevel.frame import build_frame
     from lerendtransformeren.report.text import factor_references, term_phrase
 
-    d = pd.DataFrame({"wave": [0, 1, 2, 0, 1, 2], "ses": ["laag", "hoog", "midden"] * 2})
-    info = patsy.dmatrix("C(wave) + C(ses, Treatment('midden'))", d).design_info
-    refs = factor_references(info)
+    d = pd.DataFrame({"wave": [0, 1, 2] * 6, "ses": (["laag", "hoog", "midden", "hoog"] * 5)[:18],
+                      "y": np.arange(18.0) % 5, "g": np.repeat([1, 2, 3], 6)})
+    refs = factor_references(build_frame("y ~ C(wave) + C(ses, Treatment('midden')) + (1 | g)", d))
     assert refs == {"C(wave)": "0", "C(ses, Treatment('midden'))": "midden"}
     assert term_phrase("C(wave)[T.1]", refs) == Label("meetmoment T1 (t.o.v. T0)", "wave T1 (vs T0)")
     assert term_phrase("C(ses, Treatment('midden'))[T.laag]", refs).en == "ses = laag (vs midden)"
     assert term_phrase("offer:C(wave)[T.2]", refs).nl == "het ondersteuningsaanbod × meetmoment T2 (t.o.v. T0)"
     # a full-rank coding has no reference
-    assert factor_references(patsy.dmatrix("0 + C(ses)", d).design_info) == {}
+    assert factor_references(build_frame("y ~ 0 + C(ses) + (1 | g)", d)) == {}
+    assert factor_references(build_frame("y ~ C(ses, Sum) + (1 | g)", d)) == {}
     fixed = FIXED.rename(index={"wave": "C(wave)[T.2]"})
     assert "The effect of wave T2 (vs T0) was" in fixed_effects_text(fixed, lang="en", references=refs)
 

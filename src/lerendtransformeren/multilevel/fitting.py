@@ -9,41 +9,49 @@ with :class:`~lerendtransformeren.multilevel.engine.NestedEngine` and returns a
 from __future__ import annotations
 
 import warnings
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import patsy
+from scipy import stats
 
 from lerendtransformeren.exceptions import DataError, EngineFallbackWarning, SpecificationError
 from lerendtransformeren.multilevel.engine import NestedEngine
 from lerendtransformeren.multilevel.formula import parse_formula
-from lerendtransformeren.multilevel.frame import build_frame
+from lerendtransformeren.multilevel.frame import build_frame, capture_context, level_index
 from lerendtransformeren.multilevel.glmm_results import fit_glmm, warn_family
 from lerendtransformeren.multilevel.results import MultilevelResult, _check_ddf
 
-__all__ = ["fit"]
+__all__ = ["fit", "StatsmodelsResult"]
 
 
 def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nested", conf_level: float = 0.95,
-        ddf: str | None = None, family: str | None = None, nagq: int = 1):
+        ddf: str | None = None, family: str | None = None, nagq: int = 1, transform_rows: str = "all"):
     """Fit a linear (or, with ``family``, a generalised linear) mixed model with nested random effects.
 
     Parameters
     ----------
     formula : str
-        lme4-style formula: a patsy fixed part plus random terms, e.g.
+        lme4-style formula: a fixed part in the patsy/formulaic formula language (factors,
+        ``C(x, Treatment('b'))``, ``C(x, Sum)``, interactions, ``np.log(x)``, ``center(x)``,
+        ``scale(x)``, ``poly(x, 2)``) plus random terms, e.g.
         ``"y ~ wave * offer + ses + (1 | organisation/team/respondent)"`` or
-        ``"y ~ wave + (1 + wave | respondent) + (1 | organisation)"``.
+        ``"y ~ wave + (1 + wave | respondent) + (1 | organisation)"``. Name the columns:
+        ``y ~ .`` is not supported.
     data : DataFrame
         Long data, one row per observation. Rows with a missing value in a variable of the
-        model are left out and counted (``result.n``).
+        model (NaN, None or ``pd.NA`` of a nullable column) are left out and counted
+        (``result.n``). A category of a pandas Categorical without rows in the data used is
+        left out of the model and named in ``result.notes``.
     reml : bool
         REML (default) or maximum likelihood (use ML to compare fixed parts by LRT).
     engine : {"nested", "statsmodels"}
         ``"nested"``: the exact nested engine (grouping factors must be nested).
-        ``"statsmodels"``: statsmodels MixedLM, for crossed factors; it gives z-tests only
-        and returns statsmodels' own result, with an
-        :class:`~lerendtransformeren.exceptions.EngineFallbackWarning`.
+        ``"statsmodels"``: statsmodels MixedLM, for crossed factors (random intercepts
+        only), with an :class:`~lerendtransformeren.exceptions.EngineFallbackWarning`; it
+        gives z-tests only and returns a :class:`StatsmodelsResult` (the same model frame
+        and row accounting, ``fixed``, ``variance``, ``loglik``, ``aic``, ``bic``, ``n``,
+        ``summary()``, ``predict()``; statsmodels' own result in ``.statsmodels``).
     conf_level : float
         Level of the confidence intervals in ``result.fixed``.
     ddf : {None, "Satterthwaite", "Kenward-Roger", "Wald", "between-within"}
@@ -66,6 +74,17 @@ def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nest
         GLMMs only: 1 the Laplace approximation (default); 2-25 adaptive Gauss-Hermite
         quadrature with that many nodes, for a single scalar random intercept only (lme4's
         ``nAGQ``).
+    transform_rows : {"all", "used"}
+        The rows that data-dependent transformations in the formula are computed on:
+        the mean of ``center(x)``, the mean and SD of ``scale(x)`` (R's ``scale``: SD with
+        n - 1) and ``standardize(x)`` (patsy's: SD with n), the orthogonal polynomials of
+        ``poly(x, 2)``. ``"all"`` (default, R's way): every row of ``data`` where ``x`` is
+        observed, also rows left out of the fit because another variable is missing; this is
+        what ``model.frame`` in ``lme4::lmer``/``lmerTest`` does, so the estimates equal R's.
+        ``"used"``: only the rows used in the fit (after listwise deletion), so that a
+        centred variable has mean 0 in the fitted rows. The two differ only when rows are
+        left out; both ignore missing values of ``x`` itself. Factor levels always come from
+        the rows used.
 
     Returns
     -------
@@ -137,27 +156,34 @@ def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nest
     """
     if engine not in ("nested", "statsmodels"):
         raise SpecificationError(f"engine must be 'nested' or 'statsmodels', got {engine!r}.")
-    env = patsy.EvalEnvironment.capture(1)
+    context = capture_context(1)
     if family is not None:
         if engine != "nested":
             raise SpecificationError("family= (a GLMM) needs engine='nested'.")
-        return fit_glmm(formula, data, family, nagq, conf_level, eval_env=env, ddf="Wald" if ddf is None else ddf)
+        return fit_glmm(formula, data, family, nagq, conf_level, context=context, ddf="Wald" if ddf is None else ddf,
+                        transform_rows=transform_rows)
     if nagq != 1:
         raise SpecificationError(f"nagq={nagq!r} applies to GLMMs only; give family='binomial' or 'poisson'.")
     ddf = "Satterthwaite" if ddf is None else ddf
     _check_ddf(ddf, reml)
     if engine == "statsmodels":
-        return _fit_statsmodels(formula, data, reml)
-    frame = build_frame(formula, data, eval_env=env)
+        return _fit_statsmodels(formula, data, reml, conf_level, context, transform_rows)
+    frame = build_frame(formula, data, context=context, transform_rows=transform_rows)
     _check_varies(frame, formula)
     warn_family(frame.y, frame.y_name)
     eng = NestedEngine(frame.y, frame.X, frame.levels, reml=reml)
     return MultilevelResult(frame, eng, eng.optimize(), conf_level, data, ddf=ddf)
 
 
-def _fit_statsmodels(formula: str, data: pd.DataFrame, reml: bool):
-    """Random-intercept models with crossed or nested factors through MixedLM."""
-    from statsmodels.regression.mixed_linear_model import MixedLM
+def _fit_statsmodels(formula: str, data: pd.DataFrame, reml: bool, conf_level: float = 0.95, context=None,
+                     transform_rows: str = "all") -> StatsmodelsResult:
+    """Random-intercept models with crossed or nested factors through MixedLM.
+
+    The model frame (designs, row accounting, notes) is the nested engine's; the grouping
+    factors need not be nested. Each random intercept is a variance component of one group
+    that holds all rows (statsmodels' way to fit crossed factors).
+    """
+    from statsmodels.regression.mixed_linear_model import MixedLM, VCSpec
 
     spec = parse_formula(formula)
     slopes = [t for t in spec.random if t.expr.replace(" ", "") not in ("1", "1+0")]
@@ -174,16 +200,160 @@ def _fit_statsmodels(formula: str, data: pd.DataFrame, reml: bool):
         EngineFallbackWarning,
         stacklevel=3,
     )
-    cols = spec.grouping_columns
-    d = data.dropna(subset=cols).copy()
-    vc = {}
-    for t in spec.random:
-        key = "__" + "_".join(t.factors)
-        d[key] = d[list(t.factors)].astype(str).agg(":".join, axis=1)
-        vc[t.name] = f"0 + C({key})"
-    d["__all"] = 1
-    model = MixedLM.from_formula(spec.fixed, d, groups="__all", re_formula="0", vc_formula=vc)
-    return model.fit(reml=reml)
+    frame = build_frame(formula, data, context={} if context is None else context, transform_rows=transform_rows,
+                        nested=False)
+    _check_varies(frame, formula)
+    n = len(frame.y)
+    names, cols, mats = [], [], []
+    for lev in frame.levels:
+        names.append(lev.name)
+        cols.append([list(lev.labels)])
+        mats.append([(lev.codes[:, None] == np.arange(lev.n_units)).astype(float)])
+    model = MixedLM(frame.y, frame.X, groups=np.ones(n), exog_re=np.zeros((n, 0)),
+                    exog_vc=VCSpec(names, cols, mats))
+    return StatsmodelsResult(frame, model.fit(reml=reml), reml, conf_level, data)
+
+
+class StatsmodelsResult:
+    """A mixed model fitted by statsmodels MixedLM (``fit(..., engine="statsmodels")``).
+
+    The core interface of :class:`~lerendtransformeren.multilevel.results.MultilevelResult`
+    on the same model frame: ``fixed`` (the same columns, Wald z-tests: ``df`` is infinite
+    and ``t`` holds z), ``variance``, ``loglik``, ``aic``, ``bic``, ``n``, ``notes``,
+    ``ranef``, ``predict`` and ``summary``. statsmodels' own result is ``statsmodels``.
+
+    Attributes
+    ----------
+    formula : str
+    reml : bool
+    frame : ModelFrame
+    statsmodels : statsmodels MixedLMResults
+    """
+
+    def __init__(self, frame, result, reml: bool, conf_level: float, data: pd.DataFrame):
+        self.frame, self.statsmodels, self.reml, self.conf_level = frame, result, reml, conf_level
+        self.formula = frame.spec.formula
+        self._data = data
+        self.beta = np.asarray(result.fe_params, dtype=float)
+        variances = dict(zip(result.model.exog_vc.names, np.asarray(result.vcomp, dtype=float)))
+        self._variances = [max(variances[lev.name], 0.0) for lev in frame.levels]
+        self.sigma = float(np.sqrt(result.scale))
+        self.converged = bool(result.converged)
+
+    @property
+    def n_parameters(self) -> int:
+        """Fixed effects + variance components + residual variance (as lme4's logLik df)."""
+        return len(self.beta) + len(self.frame.levels) + 1
+
+    @property
+    def loglik(self) -> float:
+        """REML or ML log-likelihood (statsmodels' ``llf``; on lme4's scale)."""
+        return float(self.statsmodels.llf)
+
+    @property
+    def aic(self) -> float:
+        return -2 * self.loglik + 2 * self.n_parameters
+
+    @property
+    def bic(self) -> float:
+        return -2 * self.loglik + np.log(len(self.frame.y)) * self.n_parameters
+
+    @property
+    def notes(self) -> list[str]:
+        return list(self.frame.notes)
+
+    @cached_property
+    def fixed(self) -> pd.DataFrame:
+        """Fixed effects with Wald z-tests (``t`` holds z, ``df`` is infinite)."""
+        se = np.asarray(self.statsmodels.bse_fe, dtype=float)
+        z = self.beta / se
+        q = stats.norm.ppf(0.5 + self.conf_level / 2)
+        return pd.DataFrame(
+            {"estimate": self.beta, "se": se, "df": np.inf, "t": z, "p": 2 * stats.norm.sf(np.abs(z)),
+             "ci_low": self.beta - q * se, "ci_high": self.beta + q * se},
+            index=pd.Index(self.frame.x_names, name="term"),
+        )
+
+    @cached_property
+    def variance(self) -> pd.DataFrame:
+        """Variance components (one random intercept per grouping) and the residual."""
+        records = [{"group": lev.name, "term": "Intercept", "variance": v, "sd": np.sqrt(v)}
+                   for lev, v in zip(self.frame.levels, self._variances)]
+        records.append({"group": "residual", "term": "", "variance": self.sigma**2, "sd": self.sigma})
+        return pd.DataFrame(records).set_index(["group", "term"])
+
+    @cached_property
+    def n(self) -> pd.DataFrame:
+        """Units per grouping and rows used / left out by reason."""
+        rows = [("rows in data", self.frame.n_total), ("rows used", len(self.frame.y))]
+        rows += [(f"rows left out: {k}", v) for k, v in self.frame.left_out.items()]
+        rows += [(f"units: {lev.name}", lev.n_units) for lev in self.frame.levels]
+        return pd.DataFrame(rows, columns=["item", "n"]).set_index("item")
+
+    @cached_property
+    def _modes(self) -> list[np.ndarray]:
+        """Conditional modes (BLUPs) per grouping: ``Lambda (Lambda Z'Z Lambda + I)^-1 Lambda Z'r``."""
+        Z = np.hstack([(lev.codes[:, None] == np.arange(lev.n_units)).astype(float) for lev in self.frame.levels])
+        lam = np.concatenate([np.full(lev.n_units, np.sqrt(v) / self.sigma)
+                              for lev, v in zip(self.frame.levels, self._variances)])
+        resid = self.frame.y - self.frame.X @ self.beta
+        A = (Z * lam).T @ (Z * lam) + np.eye(len(lam))
+        b = lam * np.linalg.solve(A, lam * (Z.T @ resid))
+        bounds = np.cumsum([0] + [lev.n_units for lev in self.frame.levels])
+        return [b[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+    def ranef(self, level: str) -> pd.DataFrame:
+        """Conditional modes of one grouping's random intercepts, indexed by unit label."""
+        i = level_index(self.frame.levels, level)
+        lev = self.frame.levels[i]
+        return pd.DataFrame({"Intercept": self._modes[i]}, index=pd.Index(lev.labels, name=lev.name)).sort_index()
+
+    def predict(self, newdata: pd.DataFrame | None = None, level: str | None = None) -> pd.Series:
+        """Fixed part plus the random intercepts (all groupings, ``"population"``: none, or one).
+
+        Units not seen in the fit get 0 (lme4's ``allow.new.levels = TRUE``).
+        """
+        levels = self.frame.levels
+        use = (range(len(levels)) if level is None else range(0) if level == "population"
+               else [level_index(levels, level)])
+        pred = (self.frame.X if newdata is None else self.frame.fixed_matrix(newdata)) @ self.beta
+        data = None if newdata is None else newdata.reset_index(drop=True)
+        for i in use:
+            lev = levels[i]
+            if data is None:
+                pred = pred + self._modes[i][lev.codes]
+            else:
+                keys = data[list(lev.factors)].astype(str).agg(":".join, axis=1).to_numpy()
+                modes = pd.Series(self._modes[i], index=lev.labels)
+                pred = pred + modes.reindex(keys).fillna(0.0).to_numpy()
+        index = self.frame.row_index if newdata is None else newdata.index
+        return pd.Series(pred, index=index, name="predicted")
+
+    def summary(self) -> str:
+        """Plain-text summary: fit statistics, variance components, fixed effects (z-tests), rows."""
+        lines = [
+            f"Linear mixed model fitted by {'REML' if self.reml else 'ML'} (statsmodels MixedLM); "
+            "z-tests without degrees of freedom",
+            f"Formula: {self.formula}",
+            f"logLik: {self.loglik:.4f}   AIC: {self.aic:.4f}   BIC: {self.bic:.4f}",
+            "",
+            "Random effects:",
+            self.variance.to_string(float_format=lambda v: f"{v:.5g}"),
+            "",
+            "Fixed effects:",
+            self.fixed.to_string(float_format=lambda v: f"{v:.5g}"),
+            "",
+            "Number of observations: "
+            + f"{len(self.frame.y)} used, {self.frame.n_total - len(self.frame.y)} left out; "
+            + ", ".join(f"{lev.name}: {lev.n_units}" for lev in self.frame.levels),
+            *self.notes,
+        ]
+        if not self.converged:
+            lines.append("statsmodels reports that the optimiser did not converge.")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<StatsmodelsResult {self.formula!r} {'REML' if self.reml else 'ML'}, n={len(self.frame.y)}>"
 
 
 def _check_varies(frame, formula: str) -> None:

@@ -1,13 +1,15 @@
 """Parse lme4-style model formulas for nested multilevel models.
 
-A formula has a fixed part, handed to patsy as it is (factors, interactions, ``C()``,
-transformations such as ``np.log(x)``), and random terms in parentheses::
+A formula has a fixed part, handed to the formula backend (formulaic, in
+:mod:`~lerendtransformeren.multilevel.frame`) as it is (factors, interactions, ``C()``,
+transformations such as ``np.log(x)``, ``center(x)``, ``poly(x, 2)``), and random terms in
+parentheses::
 
     "y ~ wave * offer + ses + (1 | organisation/team/respondent)"
     "y ~ wave + (1 + wave | respondent) + (1 | organisation)"
 
-``(expr | g)`` gives a random effect per unit of ``g`` for every column of the patsy
-design of ``expr`` (``1`` an intercept, ``1 + wave`` a correlated intercept and slope,
+``(expr | g)`` gives a random effect per unit of ``g`` for every column of the design
+of ``expr`` (``1`` an intercept, ``1 + wave`` a correlated intercept and slope,
 ``0 + wave`` a slope only). ``(expr | a/b/c)`` expands as in lme4 into the three terms
 ``(expr | a) + (expr | a:b) + (expr | a:b:c)``; the unit of ``a:b`` is the combination of
 ``a`` and ``b``, so team codes that are reused across organisations ("T1" in every
@@ -46,7 +48,7 @@ class RandomTerm:
     Attributes
     ----------
     expr : str
-        The left side of the bar, a patsy formula right-hand side (``"1"``, ``"1 + wave"``).
+        The left side of the bar, a formula right-hand side (``"1"``, ``"1 + wave"``).
     factors : tuple of str
         Columns whose combination defines the units, outermost first.
     """
@@ -62,7 +64,7 @@ class RandomTerm:
 
 @dataclass(frozen=True)
 class FormulaSpec:
-    """A parsed formula: the patsy formula of the fixed part and the random terms."""
+    """A parsed formula: the formula of the fixed part and the random terms."""
 
     formula: str
     fixed: str
@@ -141,7 +143,7 @@ def _parse_grouping(text: str, formula: str) -> list[tuple[str, ...]]:
 
 
 def parse_formula(formula: str) -> FormulaSpec:
-    """Split an lme4-style formula into its patsy fixed part and its random terms.
+    """Split an lme4-style formula into its fixed part and its random terms.
 
     Parameters
     ----------

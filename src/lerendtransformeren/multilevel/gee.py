@@ -81,7 +81,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import patsy
 import scipy.linalg
 from scipy import stats
 from statsmodels.genmod import cov_struct as sm_cov_struct
@@ -100,6 +99,7 @@ from lerendtransformeren.exceptions import (
     SpecificationError,
 )
 from lerendtransformeren.multilevel.display import gee_view
+from lerendtransformeren.multilevel.frame import Design, build_design, capture_context
 from lerendtransformeren.presenters import present
 
 __all__ = ["GEEResult", "fit_gee"]
@@ -149,7 +149,7 @@ class GEEResult:
     conf_level : float
         Confidence level of the intervals.
     fixed : pandas.DataFrame
-        One row per coefficient (index: patsy term names such as ``"Intercept"``,
+        One row per coefficient (index: design column names such as ``"Intercept"``,
         ``"offer"``, ``"C(ses)[T.laag]"``), on the link scale: ``estimate, se, df, t, p,
         ci_low, ci_high``; and ``exp_estimate, exp_ci_low, exp_ci_high``, the odds ratio
         (binomial) or rate ratio (poisson, negative binomial) with its interval, NaN for the
@@ -174,6 +174,8 @@ class GEEResult:
         Whether statsmodels solved the estimating equations to ``CTOL`` and one more Newton
         step, at the final estimates and working correlation, would move every estimate
         by less than ``STEP_TOL`` standard errors.
+    design : Design
+        The fixed design of the fit, to code new data (:meth:`predict`).
     """
 
     formula: str
@@ -192,6 +194,28 @@ class GEEResult:
     scale: float
     nb_alpha: float | None
     converged: bool
+    design: Design | None = None
+
+    def predict(self, newdata: pd.DataFrame, scale: str = "response") -> pd.Series:
+        """Population-averaged predictions for ``newdata``, with the fit's codings.
+
+        Parameters
+        ----------
+        newdata : DataFrame
+            Rows with the columns of the formula's right-hand side; a row with a missing
+            value predicts NaN.
+        scale : {"response", "link"}
+            The mean (probability, rate) or the linear predictor. R: ``predict(fit,
+            newdata, type = "response")`` of ``geepack::geeglm``.
+        """
+        if scale not in ("response", "link"):
+            raise SpecificationError(f"scale must be 'response' or 'link', got {scale!r}.")
+        if self.design is None:
+            raise SpecificationError("This result keeps no design to code new data.")
+        eta = self.design.matrix(newdata) @ self.fixed["estimate"].to_numpy()
+        if scale == "response":
+            eta = {"logit": lambda v: 1.0 / (1.0 + np.exp(-v)), "log": np.exp}.get(self.link, lambda v: v)(eta)
+        return pd.Series(eta, index=newdata.index, name="predicted")
 
     def summary(self) -> SummaryText:
         """Plain-text summary: model, correction, degrees of freedom, rows and the table.
@@ -310,13 +334,15 @@ def fit_gee(
     nb_alpha: float | None = None,
     conf_level: float = 0.95,
     maxiter: int = 100,
+    transform_rows: str = "all",
 ) -> GEEResult:
     """Fit a population-averaged model by GEE with small-sample inference for few clusters.
 
     Parameters
     ----------
     formula : str
-        Patsy formula, e.g. ``"referral ~ offer + wave + C(ses)"``. The outcome must be one
+        Formula as for :func:`~lerendtransformeren.multilevel.fit` without random terms,
+        e.g. ``"referral ~ offer + wave + C(ses)"``. The outcome must be one
         numeric column: 0/1 for ``binomial``, non-negative for ``poisson`` and
         ``negativebinomial`` (non-integer values are allowed: quasi-likelihood).
     data : pandas.DataFrame
@@ -343,6 +369,10 @@ def fit_gee(
         Confidence level of the intervals.
     maxiter : int
         Maximum number of GEE iterations.
+    transform_rows : {"all", "used"}
+        Rows that ``center(x)``, ``scale(x)`` and ``poly(x, 2)`` are computed on: every row
+        where ``x`` is observed (default, as R's ``model.frame`` in ``geepack::geeglm``) or
+        the rows used only (see :func:`~lerendtransformeren.multilevel.fit`).
 
     Returns
     -------
@@ -391,7 +421,7 @@ def fit_gee(
     ``fit <- geepack::geeglm(y ~ x, id = org, family = binomial, corstr =
     "exchangeable", data = data)``.
     """
-    env = patsy.EvalEnvironment.capture(1)
+    context = capture_context(1)
     _check_options(family, cov_struct, small_sample, df, conf_level, nb_alpha)
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, not {type(data).__name__}.")
@@ -403,7 +433,7 @@ def fit_gee(
         )
 
     frame = data.reset_index(drop=True)
-    y, x, groups, left_out = _design(formula, frame, cluster, env)
+    y, x, groups, left_out, design = _design(formula, frame, cluster, context, transform_rows)
     left_out.index = data.index[left_out.index]
     _check_outcome(y, family, data.index[y.index])
 
@@ -491,6 +521,7 @@ def fit_gee(
         scale=float(fit.scale),
         nb_alpha=nb_alpha,
         converged=converged,
+        design=design,
     )
 
 
@@ -523,44 +554,21 @@ def _check_options(family, cov_struct, small_sample, df, conf_level, nb_alpha) -
         )
 
 
-def _design(formula, frame, cluster, env):
-    """Outcome, design matrix and clusters of the complete rows; reasons for the others."""
-    try:
-        desc = patsy.ModelDesc.from_formula(formula)
-    except patsy.PatsyError as exc:
-        raise SpecificationError(f"The formula {formula!r} cannot be read: {exc}") from exc
-    if not desc.lhs_termlist:
+def _design(formula, frame, cluster, context, transform_rows):
+    """Outcome, design matrix and clusters of the complete rows; reasons for the others.
+
+    Built by the multilevel model frame's formula backend (:func:`.frame.build_design`), so
+    that codings, ``center``/``scale`` and row accounting are those of ``fit``.
+    """
+    has_cluster = frame[cluster].notna().to_numpy()
+    y, x, design, reason, notes = build_design(formula, frame, context, transform_rows,
+                                               required={"missing cluster": has_cluster})
+    if y.shape[1] != 1:
         raise SpecificationError(
-            f"The formula {formula!r} has no outcome; write 'outcome ~ predictors'."
-        )
-    try:
-        y_ok = patsy.dmatrix(
-            patsy.ModelDesc([], desc.lhs_termlist), frame, NA_action="drop",
-            return_type="dataframe", eval_env=env,
-        )
-        x_ok = patsy.dmatrix(
-            patsy.ModelDesc([], desc.rhs_termlist), frame, NA_action="drop",
-            return_type="dataframe", eval_env=env,
-        )
-    except patsy.PatsyError as exc:
-        raise SpecificationError(
-            f"The formula {formula!r} cannot be evaluated on the data: {exc}\nColumns: "
-            f"{_some(list(frame.columns), 12)}."
-        ) from exc
-    if y_ok.shape[1] != 1:
-        raise SpecificationError(
-            f"The outcome of {formula!r} gives {y_ok.shape[1]} columns {list(y_ok.columns)}: "
+            f"The outcome of {formula!r} gives {y.shape[1]} columns {list(y.columns)}: "
             "it must be one numeric column. Recode text or True/False outcomes to 0/1 first, "
             "e.g. data['referral'] = data['referral'].astype(int)."
         )
-    has_y = frame.index.isin(y_ok.index)
-    has_x = frame.index.isin(x_ok.index)
-    has_cluster = frame[cluster].notna().to_numpy()
-    reason = np.select(
-        [~has_y, ~has_x, ~has_cluster],
-        ["missing outcome", "missing covariate", "missing cluster"],
-        default="",
-    )
     used = reason == ""
     left_out = pd.Series(reason[~used], index=frame.index[~used], name="reason", dtype=object)
     if not used.any():
@@ -568,13 +576,9 @@ def _design(formula, frame, cluster, env):
             f"No complete rows for {formula!r} with cluster {cluster!r}: "
             f"{left_out.value_counts().to_dict()}."
         )
-    if used.all():
-        return y_ok.iloc[:, 0], x_ok, frame[cluster], left_out
-    # rebuild on the complete rows, so that stateful transforms and factor levels see only them
-    y, x = patsy.dmatrices(
-        desc, frame.loc[used], NA_action="raise", return_type="dataframe", eval_env=env
-    )
-    return y.iloc[:, 0], x, frame.loc[used, cluster], left_out
+    for note in notes:
+        warnings.warn(note, DataWarning, stacklevel=3)
+    return y.iloc[:, 0], x, frame.loc[used, cluster], left_out, design
 
 
 def _check_outcome(y: pd.Series, family: str, labels: pd.Index) -> None:

@@ -22,7 +22,6 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import patsy
 from scipy import stats
 
 from lerendtransformeren.display import SummaryText
@@ -36,7 +35,7 @@ from lerendtransformeren.exceptions import (
 from lerendtransformeren.multilevel.display import glmm_view
 from lerendtransformeren.multilevel import marginal
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL
-from lerendtransformeren.multilevel.frame import ModelFrame, build_frame, level_index
+from lerendtransformeren.multilevel.frame import ModelFrame, build_frame, capture_context, level_index
 from lerendtransformeren.multilevel.glmm import FAMILIES, GLMMEngine
 from lerendtransformeren.multilevel.glmm_inference import (
     DDF_METHODS,
@@ -58,7 +57,7 @@ _NAME = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.]*)\s*~")
 
 
 def fit_glmm(formula: str, data: pd.DataFrame, family: str, nagq: int = 1, conf_level: float = 0.95,
-             eval_env=None, ddf: str = "Wald") -> GLMMResult:
+             context=None, ddf: str = "Wald", transform_rows: str = "all") -> GLMMResult:
     """Fit a GLMM with nested random effects (see :func:`lerendtransformeren.multilevel.fit`).
 
     Raises
@@ -74,8 +73,8 @@ def fit_glmm(formula: str, data: pd.DataFrame, family: str, nagq: int = 1, conf_
     nagq = _check_nagq(nagq)
     ddf = _check_glmm_ddf(ddf)
     data, levels01 = _binary_outcome(formula, data) if fam.name == "binomial" else (data, None)
-    env = eval_env if eval_env is not None else patsy.EvalEnvironment.capture(1)
-    frame = build_frame(formula, data, eval_env=env, one_row_units=True)
+    context = capture_context(1) if context is None else context
+    frame = build_frame(formula, data, context=context, one_row_units=True, transform_rows=transform_rows)
     _check_outcome(frame, data, fam.name)
     if nagq > 1 and (len(frame.levels) != 1 or frame.levels[0].q != 1):
         terms = [f"({b.expr} | {b.group})" for lev in frame.levels for b in lev.blocks]
@@ -401,17 +400,18 @@ class GLMMResult:
 
     @property
     def notes(self) -> list[str]:
-        """Advice on the fixed-effect tests: with fewer than 40 units at the top level, which test to use.
+        """What the model frame left out (unused factor categories), and advice on the fixed-effect
+        tests: with fewer than 40 units at the top level, which test to use.
 
         See the class notes for the simulation it rests on.
         """
         top = self.frame.levels[-1]
         if top.n_units >= FEW_UNITS:
-            return []
+            return list(self.frame.notes)
         at_top = varying_level(self.frame.X, self.frame.levels) == len(self.frame.levels)
         terms = [n for n, t in zip(self.frame.x_names, at_top) if t and n != "Intercept"]
         which = f" ({', '.join(terms)})" if terms else " (none in this model besides the intercept)"
-        return [_FEW_UNITS_NOTE.format(n=top.n_units, level=top.name, which=which)]
+        return [*self.frame.notes, _FEW_UNITS_NOTE.format(n=top.n_units, level=top.name, which=which)]
 
     def ratios(self, conf_level: float | None = None) -> pd.DataFrame:
         """Odds ratios (binomial) or rate ratios (Poisson) with Wald intervals: exp of ``fixed``.

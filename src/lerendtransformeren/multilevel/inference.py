@@ -11,7 +11,7 @@ exact criterion (lmerTest uses numDeriv's Richardson extrapolation on the criter
 difference is far below the reported digits).
 
 R equivalents: ``lmerTest::contest``, ``lmerTest::contest1D``, ``lmerTest::contestMD``,
-``anova(model, type = 3)``, ``anova(m0, m1)`` (likelihood-ratio test, refit with ML).
+``anova(model, type = 3)`` (any full-rank coding), ``anova(m0, m1)`` (likelihood-ratio test, refit with ML).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import patsy
 from scipy import stats
 
 from lerendtransformeren.exceptions import SpecificationError
@@ -126,67 +125,57 @@ def _gAg(sat: Satterthwaite, l: np.ndarray) -> float:
 
 
 # -- Type III contrasts (SAS-type hypotheses, as lmerTest's anova(type = 3)) ---------------
-def _factor_types(design_info: patsy.DesignInfo) -> dict:
-    return {f: info.type for f, info in design_info.factor_infos.items()}
+def _zap(a: np.ndarray) -> np.ndarray:
+    """Entries below 1e-7 of the largest set to 0 (R's ``zapsmall``)."""
+    a = np.array(a, dtype=float)
+    top = np.abs(a).max() if a.size else 0.0
+    a[np.abs(a) < 1e-7 * max(top, 1e-300)] = 0.0
+    return a
 
 
-def type3_contrasts(design_info: patsy.DesignInfo, data: pd.DataFrame, X: np.ndarray) -> dict[str, np.ndarray]:
+def type3_contrasts(design, X: np.ndarray) -> dict[str, np.ndarray]:
     """Contrast matrix of every fixed term for a Type III test (lmerTest's algorithm).
 
-    The full indicator coding of each term (``~ 0 + term`` in R) is projected on the model
-    columns; the contrasts of a term contained in a higher-order term (same numeric
-    variables, more factors) are made orthogonal to those of the containing terms,
-    highest order first; each term keeps the rows of its own columns.
+    ``design`` is the model frame's :meth:`~.frame.ModelFrame.type3_design`: the fixed
+    design with treatment coding (``X_T``) and the indicator coding of every term (``~ 0 +
+    term`` in R). The indicator columns are projected on the columns of ``X_T``; the
+    contrasts of a term contained in a higher-order term (same numeric variables, more
+    factors) are made orthogonal to those of the containing terms, highest order first;
+    each term keeps the rows of its own columns. The contrasts are then carried over to the
+    model's own coding ``X`` by ``pinv(X_T) X``, so that the tests are the same for any
+    full-rank coding (treatment, sum, Helmert, polynomial), as lmerTest's
+    ``get_contrasts_type3``.
 
-    Only the default treatment coding of factors is supported (as patsy's ``C(x)``).
+    Returns
+    -------
+    dict
+        Term name -> contrast rows (one column per column of ``X``).
     """
-    terms = [t for t in design_info.terms if t.factors]
-    names = design_info.column_names
-    for term in terms:
-        for sub in design_info.term_codings[term]:
-            for f, cm in sub.contrast_matrices.items():
-                full = len(cm.column_suffixes) == len(design_info.factor_infos[f].categories)
-                if not full and not all(s.startswith("[T.") for s in cm.column_suffixes):
-                    raise SpecificationError(
-                        f"Type III tests need the default treatment coding; factor {f.name()} in "
-                        f"term {term.name()!r} uses another contrast."
-                    )
-    if len(terms) <= 1:
-        return {t.name(): np.eye(len(names))[design_info.slice(t)] for t in terms}
-    types = _factor_types(design_info)
-    blocks, rd_names = [], []
-    if "Intercept" in names:
-        blocks.append(np.ones((X.shape[0], 1)))
-        rd_names.append("Intercept")
-    for t in terms:
-        full = patsy.dmatrix(patsy.ModelDesc([], [t]), data, return_type="dataframe")
-        blocks.append(full.to_numpy(float))
-        rd_names.extend(full.columns)
-    rdX = np.hstack(blocks)
-    Lfull = (np.linalg.pinv(X) @ rdX).T  # rows: full coding, columns: model columns
-    Lfull[np.abs(Lfull) < 1e-7 * np.abs(Lfull).max()] = 0.0
-    cols = {t.name(): np.arange(len(names))[design_info.slice(t)] for t in terms}
-    vars_ = {t.name(): set(t.factors) for t in terms}
-    nums = {t.name(): {f for f in t.factors if types[f] == "numerical"} for t in terms}
-    for t in sorted(terms, key=lambda t: -len(t.factors)):
-        tn = t.name()
-        containing = [
-            u.name() for u in terms
-            if vars_[tn] < vars_[u.name()] and nums[tn] == nums[u.name()]
-        ]
+    terms = design.terms
+    p = X.shape[1]
+    if len(terms) <= 1:  # lmerTest: Type I contrasts (each term's own columns)
+        return {name: np.eye(p)[cols] for name, _, _, cols in terms}
+    XT = design.X
+    Lfull = _zap((np.linalg.pinv(XT) @ design.full).T)  # rows: indicator columns, columns: X_T's
+    cols = {name: c for name, _, _, c in terms}
+    vars_ = {name: f for name, f, _, _ in terms}
+    nums = {name: n for name, _, n, _ in terms}
+    for name, factors, _, _ in sorted(terms, key=lambda t: -len(t[1])):
+        containing = [u for u in cols if vars_[name] < vars_[u] and nums[name] == nums[u]]
         if containing:
             basis = Lfull[:, np.concatenate([cols[c] for c in containing])]
-            coef, *_ = np.linalg.lstsq(basis, Lfull[:, cols[tn]], rcond=None)
-            resid = Lfull[:, cols[tn]] - basis @ coef
-            resid[np.abs(resid) < 1e-7 * max(np.abs(resid).max(), 1e-300)] = 0.0
-            Lfull[:, cols[tn]] = resid
-    lookup = {n.replace("[T.", "["): i for i, n in enumerate(rd_names)}
-    rows = [lookup[n.replace("[T.", "[")] for n in names]
-    Lk = Lfull[rows]
+            coef, *_ = np.linalg.lstsq(basis, Lfull[:, cols[name]], rcond=None)
+            Lfull[:, cols[name]] = _zap(Lfull[:, cols[name]] - basis @ coef)
+    lookup = {n.replace("[T.", "["): i for i, n in enumerate(design.full_names)}
+    missing = [n for n in design.names if n.replace("[T.", "[") not in lookup]
+    if missing:
+        raise SpecificationError(f"Type III tests cannot place the columns {missing} of the design.")
+    Lk = Lfull[[lookup[n.replace("[T.", "[")] for n in design.names]]
+    to_model = _zap(np.linalg.pinv(XT) @ X)  # treatment coding -> the model's coding
     out = {}
-    for t in terms:
-        Lt = Lk[:, cols[t.name()]].T
-        out[t.name()] = Lt[np.abs(Lt).sum(axis=1) > 1e-8]
+    for name, _, _, c in terms:
+        Lt = Lk[:, c].T
+        out[name] = Lt[np.abs(Lt).sum(axis=1) > 1e-8] @ to_model
     return out
 
 

@@ -515,9 +515,13 @@ class MultilevelResult:
                                            conf_level=conf_level)
 
     def anova(self) -> pd.DataFrame:
-        """Type III F-tests with the result's df method (``lmerTest::anova(m, type = 3, ddf = ...)``)."""
-        data = self._used_data()
-        contrasts = inference.type3_contrasts(self.frame.x_design_info, data, self.frame.X)
+        """Type III F-tests with the result's df method (``lmerTest::anova(m, type = 3, ddf = ...)``).
+
+        The same for every full-rank coding of the factors (``C(x)``, ``C(x, Sum)``,
+        ``C(x, Helmert)``, ...), as lmerTest: the hypotheses are built from treatment coding
+        and carried over to the model's coding.
+        """
+        contrasts = inference.type3_contrasts(self.frame.type3_design(), self.frame.X)
         module, pieces = self._tests()
         rows = {t: module.contrast_md(pieces, L) for t, L in contrasts.items()}
         out = pd.DataFrame(rows).T
@@ -616,11 +620,17 @@ class MultilevelResult:
             + f"{self.engine.n} used, {self.frame.n_total - self.engine.n} left out; "
             + ", ".join(f"{lev.name}: {lev.n_units}" for lev in self.frame.levels),
         ]
+        lines.extend(self.notes)
         if self.singular:
             lines.append("Singular fit: a variance component is estimated at 0.")
         if not self.converged:
             lines.append(f"Convergence check failed: {self.optimization.message}")
         return SummaryText("\n".join(lines))
+
+    @property
+    def notes(self) -> list[str]:
+        """What the model frame changed or left out and why (e.g. unused factor categories)."""
+        return list(self.frame.notes)
 
     def __repr__(self) -> str:
         return lmm_view(self).text()

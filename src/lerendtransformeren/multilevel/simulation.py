@@ -20,7 +20,7 @@ nested engine, test the term with Satterthwaite's df and count how often the tes
 
 How a replicate is analysed
 ---------------------------
-The model frame (patsy design ``X``, the levels with their unit codes and ``Z``) is built
+The model frame (fixed design ``X``, the levels with their unit codes and ``Z``) is built
 once. A replicate draws the random effects level by level (coarsest first), the residuals
 and the dropout from its own random stream, drops the rows of respondents who left, fits
 the model by REML with :class:`~lerendtransformeren.multilevel.engine.NestedEngine`
@@ -74,7 +74,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import patsy
 from scipy import stats
 
 from lerendtransformeren.display import progress_bar
@@ -367,7 +366,7 @@ class Model:
         ``"y ~ C(wave) + offer + (1 | organisation/team/professional)"``; the outcome is a
         plain column name (it is created by the simulation).
     fixed : mapping of str to float, optional
-        Fixed effects by patsy column name (``"Intercept"``, ``"C(wave)[T.1]"``,
+        Fixed effects by design column name (``"Intercept"``, ``"C(wave)[T.1]"``,
         ``"offer"``); names not given are 0. A name that is not a column of the model is
         an error (the message lists the columns).
     variances : mapping of str to float or array
@@ -572,7 +571,7 @@ def raw_effect(d: float, variances: Mapping[str, Any] | Model) -> float:
 
 @dataclass
 class _Template:
-    """Arrays of one simulation set-up (picklable: no patsy objects)."""
+    """Arrays of one simulation set-up (small to pickle: no formula designs)."""
 
     X: np.ndarray
     levels: list[Level]  # finest first
@@ -633,14 +632,18 @@ def _variance_of_level(model: Model, lev: Level) -> np.ndarray:
 
 
 def _light_levels(levels: list[Level]) -> list[Level]:
-    """The levels without patsy objects (picklable for parallel workers)."""
+    """The levels without their formula designs (light to pickle for parallel workers)."""
     return [Level(lev.name, lev.factors, lev.codes, lev.labels,
                   [RandomBlock(b.group, b.expr, b.names, b.Z) for b in lev.blocks]) for lev in levels]
 
 
-def _resolve_test(test: Any, x_names: list[str], design_info) -> np.ndarray:
-    """Contrast rows of ``test``: a column name, a patsy term, or a {name: weight} dict."""
+def _resolve_test(test: Any, x_names: list[str], terms: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """Contrast rows of ``test``: a column name, a formula term, or a {name: weight} dict.
+
+    ``terms`` maps each term of the fixed part to its columns (``ModelFrame.fixed_terms()``).
+    """
     p = len(x_names)
+    terms = {} if terms is None else terms
     if isinstance(test, Mapping):
         unknown = sorted(set(test) - set(x_names))
         if unknown:
@@ -649,9 +652,9 @@ def _resolve_test(test: Any, x_names: list[str], design_info) -> np.ndarray:
     if isinstance(test, str):
         if test in x_names:
             return np.eye(p)[[x_names.index(test)]]
-        if design_info is not None and test in design_info.term_names:
-            return np.eye(p)[design_info.slice(test)]
-    terms = list(design_info.term_names) if design_info is not None else []
+        if test in terms:
+            return np.eye(p)[terms[test]]
+    terms = list(terms)
     raise SpecificationError(
         f"test={test!r} is not a fixed effect of the model; give a column ({x_names}), a term "
         f"({terms}) or a contrast {{name: weight}}."
@@ -704,8 +707,7 @@ def _template(model: Model, design: Design | None, test: Any = None,
                 f"The outcome {model.y_name!r} has the name of a design column; rename it."
             )
         data[model.y_name] = 0.0
-        frame = build_frame(model.formula, data, eval_env=patsy.EvalEnvironment.capture(0),
-                            one_row_units=model.family is not None)
+        frame = build_frame(model.formula, data, context={}, one_row_units=model.family is not None)
     x_names = list(frame.x_names)
     unknown = sorted(set(model.fixed) - set(x_names))
     if unknown:
@@ -733,7 +735,7 @@ def _template(model: Model, design: Design | None, test: Any = None,
             q = int(rows.max()) + 1
             theta[s] = F[off:off + q, off:off + q][rows, cols] / sigma
             off += q
-    L = np.zeros((1, len(x_names))) if test is None else _resolve_test(test, x_names, frame.x_design_info)
+    L = np.zeros((1, len(x_names))) if test is None else _resolve_test(test, x_names, frame.fixed_terms())
     subject = wave = None
     n_waves = 1
     if design is not None and design.dropout > 0:
@@ -1203,7 +1205,7 @@ def power_simulation(
     design : Design, optional
         Required for a stated model; without it a fitted model is simulated on its rows.
     test : str or mapping
-        A fixed-effect column (``"offer"``), a patsy term with several columns
+        A fixed-effect column (``"offer"``), a formula term with several columns
         (``"C(wave)"``: a joint F-test) or a contrast ``{name: weight}``.
     n_sim : int, default 1000
         Number of replicates.

@@ -144,8 +144,8 @@ _DF_METHODS: dict[str, Label] = {
     ),
 }
 
-# patsy's names of factor columns: C(x)[T.level] (treatment coding), C(x)[level] (full
-# coding) and x[T.level] (a string column coded without C()); ``factor`` is patsy's name of
+# The names of factor columns of a fixed design: C(x)[T.level] (treatment coding), C(x)[level]
+# (full coding) and x[T.level] (a string column coded without C()); ``factor`` is the name of
 # the factor (the key of factor_references).
 _FACTOR_COLUMN = re.compile(
     r"^(?P<factor>C\((?P<c>[^,()]+)(?:,[^()]*(?:\([^()]*\))?[^()]*)?\)|(?P<v>[A-Za-z_][\w.]*))"
@@ -156,42 +156,33 @@ _FACTOR_COLUMN = re.compile(
 WAVE = "wave"
 
 
-def factor_references(design_info: Any) -> dict[str, str]:
+def factor_references(frame: Any) -> dict[str, str]:
     """The reference category of every treatment-coded factor of a fitted model.
 
     Parameters
     ----------
-    design_info : patsy.DesignInfo
-        The fixed part's design (``MultilevelResult.frame.x_design_info``).
+    frame : ModelFrame
+        The model frame of the fit (``MultilevelResult.frame``); anything with a
+        ``factor_references()`` method.
 
     Returns
     -------
     dict
-        patsy's factor name (``"C(wave)"``, ``"ses"``, ``"C(ses, Treatment('hoog'))"``) ->
-        its reference level as text: the level whose row of the contrast matrix is zero, as
-        patsy coded the model (the first level, unless ``Treatment(reference=...)`` says
-        otherwise). Factors without a reference (full-rank coding) are left out.
+        The factor's name in the design (``"C(wave)"``, ``"ses"``,
+        ``"C(ses, Treatment('hoog'))"``) -> its reference level as text: the level the
+        treatment coding leaves out (the first level, unless ``Treatment(...)`` says
+        otherwise). Factors without a reference (another or a full-rank coding) are left out.
 
     Examples
     --------
-    >>> import patsy
-    >>> d = pd.DataFrame({"y": [1.0, 2, 3, 4], "ses": ["laag", "hoog", "laag", "hoog"]})
-    >>> factor_references(patsy.dmatrix("C(ses, Treatment('laag'))", d).design_info)
+    >>> from lerendtransformeren.multilevel.frame import build_frame
+    >>> d = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 6], "ses": ["laag", "hoog"] * 3, "g": [1, 1, 2, 2, 3, 3]})
+    >>> factor_references(build_frame("y ~ C(ses, Treatment('laag')) + (1 | g)", d))
     {"C(ses, Treatment('laag'))": 'laag'}
-    >>> factor_references(patsy.dmatrix("ses", d).design_info)
+    >>> factor_references(build_frame("y ~ ses + (1 | g)", d))
     {'ses': 'hoog'}
     """
-    refs: dict[str, str] = {}
-    for subterms in design_info.term_codings.values():
-        for sub in subterms:
-            for factor, contrast in sub.contrast_matrices.items():
-                if not all(str(s).startswith("[T.") for s in contrast.column_suffixes):
-                    continue
-                categories = design_info.factor_infos[factor].categories
-                zero = [c for c, row in zip(categories, np.asarray(contrast.matrix)) if not np.any(row)]
-                if len(zero) == 1:
-                    refs[factor.name()] = str(zero[0])
-    return refs
+    return dict(frame.factor_references())
 
 
 def _level_text(variable: str, level: str) -> str:
@@ -207,7 +198,7 @@ def _level_text(variable: str, level: str) -> str:
 
 
 def term_phrase(term: Hashable, references: Mapping[str, str] | None = None) -> Label:
-    """How a fixed-effect term (a patsy column name) reads in a sentence, ``(nl, en)``.
+    """How a fixed-effect term (a design column name) reads in a sentence, ``(nl, en)``.
 
     Known terms come from :data:`EFFECT_LABELS`; a factor level coded against a reference
     category names that category when ``references`` has it ("ses = laag (vs hoog)"; the
@@ -218,7 +209,7 @@ def term_phrase(term: Hashable, references: Mapping[str, str] | None = None) -> 
     Parameters
     ----------
     term : hashable
-        A row of the fixed effects (a patsy column name).
+        A row of the fixed effects (a design column name).
     references : mapping, optional
         The reference level per factor, :func:`factor_references` of the fitted model.
 
@@ -680,7 +671,7 @@ def model_report(result: Any, lang: str = "nl", *, labels: Mapping[Hashable, str
     The effect of wave T1 (vs T0) was ..., t(...) = ..., p ... Of the total variance, ...% lay between teams within org, ...
     """
     check_lang(lang)
-    references = factor_references(result.frame.x_design_info)
+    references = factor_references(result.frame)
     fixed = fixed_effects_text(result.fixed, lang=lang, labels=labels, references=references)
     return f"{fixed} {variance_sentence(result.variance, lang=lang)}".strip()
 

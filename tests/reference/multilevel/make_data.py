@@ -24,6 +24,12 @@ Data sets (all seeded, small):
 * ``unbal3.csv``: 10 organisations > 4-25 persons > waves 0-4 with about 25% of the waves
   missing and whole persons with one wave; an organisation-level ``orgx`` and a random
   wave slope per person (an unbalanced three-level design with missing waves).
+* ``formula.csv``: 36 groups of 6-10 rows with covariates on different scales (``x`` around
+  50, ``z`` around 2, ``w`` in 0-10 and never missing), a three-level row factor ``f`` and a
+  two-level group factor ``h``; missing values in ``y``, ``x``, ``z`` and ``f`` on different
+  rows (so that R's centring and scaling over all rows where a variable is observed differs
+  from the same over the rows used), for formula features: ``scale``, ``poly``, Type III
+  tests under several codings.
 * ``synthetic.csv``: goals 1-2 of data/synthetic/families.csv (organisation > team >
   professional > family > wave) with the mastery total score computed by
   ``lerendtransformeren.scales.score`` (missing where too few items were answered).
@@ -138,6 +144,27 @@ def unbal3(rng: np.random.Generator) -> pd.DataFrame:
     return df
 
 
+def formula(rng: np.random.Generator) -> pd.DataFrame:
+    sizes = rng.integers(6, 11, size=36)
+    g = np.repeat(np.arange(36), sizes)
+    n = g.size
+    h = np.where(np.arange(36) % 2 == 0, "a", "b")[g]
+    f = rng.choice(["lo", "mid", "hi"], size=n)
+    x = rng.normal(50, 10, n)
+    z = rng.normal(2, 1, n)
+    w = rng.uniform(0, 10, n)
+    eff = {"lo": -0.5, "mid": 0.0, "hi": 0.4}
+    y = (1 + 0.03 * x + 0.4 * z + 0.2 * w - 0.02 * w**2 + np.array([eff[v] for v in f])
+         + 0.3 * (h == "b") + 0.5 * ((h == "b") & (f == "hi")) + rng.normal(0, 0.6, 36)[g] + rng.normal(size=n))
+    df = pd.DataFrame({"g": [f"G{i + 1:02d}" for i in g], "h": h, "f": f, "x": x, "z": z, "w": w, "y": y})
+    rows = rng.permutation(n)
+    df.loc[rows[:14], "y"] = np.nan
+    df.loc[rows[14:28], "x"] = np.nan
+    df.loc[rows[28:40], "z"] = np.nan
+    df.loc[rows[40:48], "f"] = np.nan
+    return df
+
+
 def synthetic() -> pd.DataFrame:
     from lerendtransformeren.scales import score
 
@@ -160,7 +187,8 @@ def main() -> None:
     ]:
         df = maker(np.random.default_rng(seed))
         df.to_csv(HERE / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
-    for name, maker, seed in [("balanced", balanced, 20261111), ("unbal3", unbal3, 20261112)]:
+    for name, maker, seed in [("balanced", balanced, 20261111), ("unbal3", unbal3, 20261112),
+                              ("formula", formula, 20261120)]:
         df = maker(np.random.default_rng(seed))
         df.to_csv(HERE / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
     synthetic().to_csv(HERE / "synthetic.csv", index=False, float_format="%.10g", lineterminator="\n")

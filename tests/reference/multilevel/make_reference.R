@@ -22,6 +22,15 @@
 #
 # Python formulas use patsy spelling (C(cond)); lme4 names the grouping of (1 | a/b)
 # "b:a" where the Python side says "a:b".
+#
+# It also writes formula_reference.json (formula features on formula.csv, whose y, x, z and
+# f are missing on different rows): scale(x) and scale(z, scale = FALSE) as model.frame
+# computes them (over all rows where the variable is observed, before na.omit) and, for
+# comparison, over the complete rows only; orthogonal polynomials poly(w, 2) (the basis
+# and predictions for new data); and Type III anova(m, type = 3) of models with factors
+# and a factor x covariate interaction under treatment and sum contrasts (lmerTest builds
+# the Type III hypotheses from treatment coding, so the F tests do not depend on the
+# coding).
 
 suppressPackageStartupMessages({
   library(lme4)
@@ -210,3 +219,47 @@ eff$`_meta` <- list(R = R.version.string, lme4 = as.character(packageVersion("lm
                     insight = as.character(packageVersion("insight")))
 writeLines(toJSON(eff, digits = NA, auto_unbox = TRUE, pretty = TRUE, null = "null"),
            file.path(here, "effects_reference.json"))
+
+# -- formula features (formula_reference.json) -----------------------------------------------
+fd <- read.csv(file.path(here, "formula.csv"), stringsAsFactors = TRUE, na.strings = c("", "NA"))
+fixed_of <- function(m) {
+  co <- summary(m)$coefficients
+  list(term = rownames(co), estimate = unname(co[, 1]), se = unname(co[, 2]), df = unname(co[, 3]),
+       t = unname(co[, 4]), p = unname(co[, 5]))
+}
+anova_of <- function(m) {
+  a <- anova(m, type = 3)
+  list(term = rownames(a), F = a[["F value"]], numdf = a$NumDF, dendf = a$DenDF, p = a[["Pr(>F)"]])
+}
+fit_f <- function(formula, data) lmerTest::lmer(formula, data = data, REML = TRUE, control = ctrl)
+scale_form <- y ~ scale(x) + scale(z, scale = FALSE) + f + (1 | g)
+complete <- fd[complete.cases(fd[, c("y", "x", "z", "f", "g")]), ]
+m_all <- fit_f(scale_form, fd)
+m_used <- fit_f(scale_form, complete)
+m_poly <- fit_f(y ~ poly(w, 2) + (1 | g), fd)
+new_w <- data.frame(w = c(0.5, 5, 9.5))
+basis <- poly(fd$w, 2)
+anovas <- list()
+for (form in c("y ~ f * h + x + (1 | g)", "y ~ f * x + h + (1 | g)")) {
+  treatment <- anova_of(fit_f(as.formula(form), fd))
+  op <- options(contrasts = c("contr.sum", "contr.poly"))
+  sum_coded <- anova_of(fit_f(as.formula(form), fd))
+  options(op)
+  anovas[[form]] <- list(treatment = treatment, sum = sum_coded)
+}
+formula_out <- list(
+  scale_all = list(formula_r = deparse(scale_form), nobs = nobs(m_all), fixed = fixed_of(m_all),
+                   x_center = mean(fd$x, na.rm = TRUE), x_scale = sd(fd$x, na.rm = TRUE),
+                   z_center = mean(fd$z, na.rm = TRUE)),
+  scale_used = list(formula_r = deparse(scale_form), nobs = nobs(m_used), fixed = fixed_of(m_used),
+                    x_center = mean(complete$x), x_scale = sd(complete$x), z_center = mean(complete$z)),
+  poly = list(formula_r = "y ~ poly(w, 2) + (1 | g)", nobs = nobs(m_poly), fixed = fixed_of(m_poly),
+              basis_rows = c(1L, 2L, 3L, nrow(fd)), basis = unname(basis[c(1, 2, 3, nrow(fd)), ]),
+              alpha = attr(basis, "coefs")$alpha, norm2 = attr(basis, "coefs")$norm2,
+              new_w = new_w$w, predict_new = unname(predict(m_poly, newdata = new_w, re.form = NA))),
+  anova = anovas,
+  `_meta` = list(R = R.version.string, lme4 = as.character(packageVersion("lme4")),
+                 lmerTest = as.character(packageVersion("lmerTest")))
+)
+writeLines(toJSON(formula_out, digits = NA, auto_unbox = TRUE, pretty = TRUE, matrix = "rowmajor"),
+           file.path(here, "formula_reference.json"))

@@ -86,7 +86,9 @@ def _observations(n: pd.DataFrame) -> str:
 def _fit_notes(result: Any) -> list[str]:
     notes = []
     if result.singular:
-        notes.append("Singular fit: a variance component is estimated at 0 (or a correlation at +-1).")
+        parts = result._singular_parts() if hasattr(result, "_singular_parts") else []
+        notes.append("Singular fit: " + ("; ".join(parts) if parts else
+                                         "a variance component is estimated at 0 (or a correlation at +-1)") + ".")
     if not result.converged:
         notes.append(f"The optimiser did not pass its convergence checks ({result.optimization.message}).")
     return notes
@@ -101,8 +103,9 @@ def lmm_view(result: Any) -> View:
         facts=[("Formula", result.formula), ("Observations", _observations(result.n))],
         grids=[coefficient_grid(result.fixed, result.conf_level, "Fixed effects"),
                variance_grid(result.variance, "Random effects")],
-        notes=_fit_notes(result),
-        hint="More: .summary() (lme4's layout), .fixed, .variance, .report(lang), .icc(), .r2()",
+        notes=[*result.notes, *_fit_notes(result)],
+        hint=("More: .summary() (lme4's layout), .fixed, .variance, .icc, .r2, .report(lang), "
+              ".marginal_means(...), .plot_diagnostics()"),
     )
 
 

@@ -197,13 +197,15 @@ def _subset_frame(frame: ModelFrame, mask: np.ndarray, one_row_units: bool) -> M
     levels = []
     for lev in frame.levels:
         used, codes = np.unique(lev.codes[mask], return_inverse=True)
-        blocks = [RandomBlock(b.group, b.expr, b.names, b.Z[mask], b.design_info) for b in lev.blocks]
+        blocks = [RandomBlock(b.group, b.expr, b.names, b.Z[mask], b.design) for b in lev.blocks]
         new = Level(lev.name, lev.factors, codes.astype(np.int64), lev.labels[used], blocks)
         _check_level(new, int(mask.sum()), one_row_units)
         levels.append(new)
     keep = np.zeros_like(frame.keep)
     keep[np.flatnonzero(frame.keep)[mask]] = True
-    return dataclasses.replace(frame, y=frame.y[mask], X=X, levels=levels, row_index=frame.row_index[mask], keep=keep)
+    used = None if frame.used is None else frame.used.iloc[np.flatnonzero(mask)]
+    return dataclasses.replace(frame, y=frame.y[mask], X=X, levels=levels, row_index=frame.row_index[mask], keep=keep,
+                               used=used)
 
 
 def _refit_without(result, mask: np.ndarray):

@@ -22,6 +22,8 @@ text gives the numbers a reader who cannot see the panels needs.
 
 from __future__ import annotations
 
+import textwrap
+
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -149,7 +151,7 @@ def _compose(panels: list[_Panel], lang: str, has_influence: bool) -> Figure:
     heights = [2.35] * rows
     if has_influence:
         n_units = panels[-1].draw.n_units  # type: ignore[attr-defined]
-        heights.append(max(1.9, 0.2 * n_units + 1.0))
+        heights.append(max(1.9, 0.3 * n_units + 1.2))
     letters = [chr(ord("A") + i) for i in range(len(panels))]
     with mpl.rc_context({**STYLE, "axes.titlesize": 9, "axes.labelsize": 8.5, "xtick.labelsize": 8,
                          "ytick.labelsize": 8, "legend.fontsize": 8}):
@@ -159,7 +161,8 @@ def _compose(panels: list[_Panel], lang: str, has_influence: bool) -> Figure:
             full = has_influence and i == len(panels) - 1
             ax = fig.add_subplot(grid[rows, :] if full else grid[i // 2, i % 2])
             panel.draw(ax, lang)
-            ax.set_title(f"{letter}. {panel.title.pick(lang)}", loc="left")
+            title = f"{letter}. {panel.title.pick(lang)}"
+            ax.set_title(title if full else textwrap.fill(title, 40), loc="left")
             _localise_axes(ax, lang)
     texts = {}
     for lg in ("nl", "en"):
@@ -438,7 +441,7 @@ def _influence_panel(inf, result) -> _Panel:
     changed = _changed_terms(inf, result)
     frame["changed"] = frame["unit"].map(lambda u: u in changed)
     frame = frame.sort_values(["d", "unit"], ascending=[True, True], na_position="first", kind="stable")
-    refs = factor_references(result.frame.x_design_info)
+    refs = factor_references(result.frame)
 
     def draw(ax, lang):
         names = _unit_labels(frame["unit"].reset_index(drop=True), noun, lang).tolist()
@@ -456,18 +459,21 @@ def _influence_panel(inf, result) -> _Panel:
             ax.text(0.02, pos[i], NOT_ESTIMATED.pick(lang), transform=blend, va="center", style="italic", fontsize=8)
         for i in np.flatnonzero(on):
             words = join_words([_fixed_row_label(t, refs).pick(lang) for t in changed[frame["unit"].iloc[i]]], lang)
-            ax.annotate(words, (d[i], pos[i]), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7.5)
+            note = ax.annotate(textwrap.fill(words, 58), (d[i], pos[i]), xytext=(6, 0), textcoords="offset points",
+                               va="center", fontsize=7, linespacing=1.0)
+            note.set_in_layout(False)  # the axis leaves room for it (xlim); it must not squeeze the panels
         ax.set_yticks(pos, names)
         ax.set_ylim(-0.7, len(pos) - 0.3)
-        ax.set_xlim(0, max(np.nanmax(d) if has.any() else 0, inf.cooks_cutoff) * 1.35)
+        widest = max(np.nanmax(d) if has.any() else 0, inf.cooks_cutoff)
+        ax.set_xlim(0, widest * (2.4 if on.any() else 1.35))  # names of changed terms go right of the points
         ax.set_xlabel(W["cooks"].pick(lang))
         ax.grid(axis="y", visible=False)
         handles = [Line2D([], [], marker="o", color="black", linestyle="none", markersize=5.5),
                    Line2D([], [], marker="o", markerfacecolor="white", color="black", linestyle="none", markersize=5.5),
                    Line2D([], [], color="#555555", linestyle="--")]
         cut = f"{W['cutoff'].pick(lang)} = {fmt_num(inf.cooks_cutoff, 2, lang)}"
-        ax.legend(handles, [W["changed"].pick(lang), W["unchanged"].pick(lang), cut], loc="lower right",
-                  frameon=True, facecolor="white", edgecolor="none", framealpha=1.0)  # covers the cut-off line
+        ax.legend(handles, [W["changed"].pick(lang), W["unchanged"].pick(lang), cut], loc="upper center",
+                  bbox_to_anchor=(0.5, -0.14 - 0.6 / max(len(pos), 1)), ncol=3, frameon=False)
 
     draw.n_units = len(frame)  # type: ignore[attr-defined]
     one = UNIT_NOUNS.get(noun) or W["unit"]

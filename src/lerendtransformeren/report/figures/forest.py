@@ -325,7 +325,7 @@ def plot_fixed(
     unknown = [t for t in terms if t not in names]
     if unknown:
         raise SpecificationError(f"Unknown fixed effect(s) {unknown}; the model has {names}.")
-    refs = factor_references(result.frame.x_design_info)
+    refs = factor_references(result.frame)
     own = {k: _both(v) for k, v in (labels or {}).items()}
     rows = pd.DataFrame({
         "label": [own.get(t) or _fixed_row_label(t, refs) for t in terms],

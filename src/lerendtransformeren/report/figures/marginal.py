@@ -159,7 +159,7 @@ def plot_marginal_means(
         if group:
             ax.legend(title=None)
         _localise_axes(ax, lang)
-    return Figure(fig, *_texts(means, table, x, group, groups, values, numeric, label, name, part_of))
+    return Figure(fig, *_texts(means, table, x, group, groups, values, numeric, label, name, part_of), lang=lang)
 
 
 def _texts(means, table, x, group, groups, values, numeric, label, name, part_of) -> tuple[str, str, str, str]:

@@ -61,10 +61,11 @@ def variance_grid(variance: pd.DataFrame, caption: str) -> Grid:
     """Variance components: group, term, variance, SD and correlations (lme4's ``VarCorr``)."""
     corr = [c for c in variance.columns if str(c).startswith("corr ")]
     headers = ["Group", "Term", "Variance", "SD"] + [f"r ({str(c)[5:]})" for c in corr]
-    dv, ds = digits_for(variance["variance"]), digits_for(variance["sd"])
     rows = []
     for (group, term), r in variance.iloc[:table_rows()].iterrows():
-        rows.append([str(group), str(term), num(r["variance"], dv), num(r["sd"], ds)]
+        # per cell: a small variance (0.0044) must not read as an exact 0 (0.00)
+        rows.append([str(group), str(term), num(r["variance"], digits_for([r["variance"]])),
+                     num(r["sd"], digits_for([r["sd"]]))]
                     + [num(r[c], leading_zero=False) for c in corr])
     return Grid(headers, rows, caption=caption, n_stub=2,
                 more=_more(len(variance), len(rows), "components", ".variance"))

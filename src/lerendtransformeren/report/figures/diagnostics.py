@@ -260,6 +260,13 @@ def _resid_fitted_panel(model: _Model, ylabel: Label) -> _Panel:
         f"{fmt_pct(beyond, 1, 'en')} of the residuals lie beyond \u00b12.",
     )
     caption = Label(
+        "residuen tegen voorspelde waarden met een lowess-lijn. Beide bevatten de geschatte effecten van "
+        "de eenheden; omdat die naar nul gekrompen zijn, loopt de lijn ook bij een juist model licht "
+        "op. Een kromme lijn of een trechter wijst op een probleem.",
+        "residuals against fitted values with a lowess smoother. Both include the estimated unit "
+        "effects; because these are shrunk towards zero, the line rises slightly even when the model "
+        "is right. A curved line or a funnel points to a problem.",
+    ) if model.kind == "gaussian" else Label(
         "residuen tegen voorspelde waarden met een lowess-lijn; een vlakke lijn rond nul betekent "
         "geen systematisch patroon.",
         "residuals against fitted values with a lowess smoother; a flat line around zero means no "
@@ -507,13 +514,15 @@ def _influence_alt(inf, frame: pd.DataFrame, changed: dict, noun: str, refs: dic
             text = (f"Cook's afstand per weggelaten {UNIT_NOUNS.get(noun, W['unit']).nl}, van groot naar klein: "
                     f"{listed}. Boven de vuistregel 4/n = {cut}: {join_words(above, lg) or 'geen'}.")
             text += f" Teken of significantie verandert zonder: {'; '.join(shifts)}." if shifts else \
-                " Zonder geen enkele eenheid verandert het teken of de significantie van een vast effect."
+                (f" Het weglaten van één {UNIT_NOUNS.get(noun, W['unit']).nl} verandert bij geen enkel vast effect "
+                 "het teken of de significantie.")
             text += f" Niet opnieuw te schatten zonder: {join_words(failed, lg)}." if failed else ""
         else:
             text = (f"Cook's distance per deleted {UNIT_NOUNS.get(noun, W['unit']).en}, from large to small: "
                     f"{listed}. Above the rule of thumb 4/n = {cut}: {join_words(above, lg) or 'none'}.")
             text += f" Sign or significance changes without: {'; '.join(shifts)}." if shifts else \
-                " Leaving out no single unit changes the sign or significance of a fixed effect."
+                (f" Leaving out any one {UNIT_NOUNS.get(noun, W['unit']).en} changes neither the sign nor the "
+                 "significance of any fixed effect.")
             text += f" Could not be refitted without: {join_words(failed, lg)}." if failed else ""
         out[lg] = text
     return Label(out["nl"], out["en"])

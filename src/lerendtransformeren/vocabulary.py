@@ -39,6 +39,7 @@ __all__ = [
     "DOCUMENT_WORDS",
     "NUMBER_WORDS",
     "MODEL_CHECK_WORDS",
+    "MODEL_TABLE_WORDS",
 ]
 
 #: Respondent kinds of the data contract.
@@ -206,6 +207,52 @@ DOCUMENT_WORDS: dict[str, Label] = {
         "[Conclusies: deze ruimte is voor de onderzoekers. Nog in te vullen.]",
         "[Conclusions: this space is for the researchers. To be written.]",
     ),
+}
+
+#: The rows, sections and note words of a table of models side by side
+#: (:func:`lerendtransformeren.report.modeltable.model_table`).
+MODEL_TABLE_WORDS: dict[str, Label] = {
+    "title": Label("Schattingen van het model", "Model estimates"),
+    "title_models": Label("Schattingen van de modellen naast elkaar", "Model estimates side by side"),
+    "model": Label("Model", "Model"),
+    "fixed": Label("Vaste effecten", "Fixed effects"),
+    "random_sd": Label("Random effecten (SD)", "Random effects (SD)"),
+    "random_variance": Label("Random effecten (variantie)", "Random effects (variance)"),
+    "correlation": Label("correlatie", "correlation"),
+    "partition": Label("Variantieverdeling", "Variance partition"),
+    "icc": Label("ICC", "ICC"),
+    "r2_marginal": Label("R² marginaal", "R² marginal"),
+    "r2_conditional": Label("R² conditioneel", "R² conditional"),
+    "fit": Label("Modelfit", "Model fit"),
+    "aic": Label("AIC", "AIC"),
+    "bic": Label("BIC", "BIC"),
+    "loglik": Label("Log-likelihood", "Log-likelihood"),
+    "sample": Label("Steekproef", "Sample"),
+    "observations": Label("Aantal waarnemingen", "Number of observations"),
+    "number_of": Label("Aantal ", "Number of "),
+    "units_of": Label("Aantal eenheden: ", "Number of units: "),
+    "odds_ratios": Label("als odds ratio's", "as odds ratios"),
+    "rate_ratios": Label("als rate ratio's", "as rate ratios"),
+    "log_odds": Label("op de logitschaal (log-odds)", "on the logit scale (log odds)"),
+    "log_rate": Label("op de logschaal (log-rates)", "on the log scale (log rates)"),
+    "reml": Label("REML", "REML"),
+    "ml": Label("maximum likelihood (ML)", "maximum likelihood (ML)"),
+    "laplace": Label("Laplace-benadering", "Laplace approximation"),
+    "agq": Label("adaptieve Gauss-Hermite-kwadratuur", "adaptive Gauss-Hermite quadrature"),
+    "gee": Label("GEE (populatiegemiddeld)", "GEE (population-averaged)"),
+    "df_by": Label("df volgens {}", "{} df"),
+    "working_exchangeable": Label("uitwisselbare werkcorrelatie", "exchangeable working correlation"),
+    "working_independence": Label("onafhankelijke werkcorrelatie", "independence working correlation"),
+    "wald_z": Label("Wald-z", "Wald z"),
+    "between_within": Label("t met between-within-df", "t with between-within df"),
+    "gee_df_clusters": Label("t met df = clusters − parameters", "t with df = clusters − parameters"),
+    "gee_df_between": Label("t met df = clusters − clusterparameters", "t with df = clusters − cluster parameters"),
+    "gee_df_user": Label("t met opgegeven df", "t with given df"),
+    "estimation": Label("Schatting: ", "Estimation: "),
+    "intervals": Label("intervallen", "intervals"),
+    "standard_errors": Label("standaardfouten", "standard errors"),
+    "singular": Label("singuliere fit (een variantie geschat op 0)", "singular fit (a variance estimated at 0)"),
+    "not_converged": Label("convergentiecontrole niet geslaagd", "convergence checks not passed"),
 }
 
 #: Numbers below ten in words (APA 7, 6.32: words for numbers below 10 in running text).

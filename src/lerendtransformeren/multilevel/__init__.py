@@ -8,6 +8,8 @@
 - ``result.marginal_means(...)`` and ``result.marginal_contrasts(...)``: estimated marginal
   means per condition and their contrasts, as R's emmeans
   (:mod:`~lerendtransformeren.multilevel.marginal`);
+- :func:`bootstrap_icc_r2` (``result.icc_r2_ci()``): parametric-bootstrap intervals of
+  the ICC per level and of R2;
 - :func:`cr2`: cluster-robust (Bell-McCaffrey CR2) sensitivity analysis of the fixed effects;
 - :func:`fit_gee`: population-averaged models for binary and count outcomes with
   small-sample corrections and t df from the clusters;
@@ -55,6 +57,7 @@ the link scale (Wald z) or, with ``type="response"``, as probabilities or rates.
 from __future__ import annotations
 
 from lerendtransformeren.multilevel import simulation
+from lerendtransformeren.multilevel.bootstrap import IccR2Bootstrap, bootstrap_icc_r2
 from lerendtransformeren.multilevel.effects import icc, null_icc, r2, standardized_effect, variance_components
 from lerendtransformeren.multilevel.fitting import fit
 from lerendtransformeren.multilevel.gee import GEEResult, fit_gee
@@ -74,6 +77,8 @@ __all__ = [
     "null_icc",
     "r2",
     "standardized_effect",
+    "bootstrap_icc_r2",
+    "IccR2Bootstrap",
     "variance_components",
     "cr2",
     "CR2",

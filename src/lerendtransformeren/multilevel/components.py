@@ -54,7 +54,7 @@ import pandas as pd
 
 from lerendtransformeren.exceptions import SpecificationError
 
-__all__ = ["variance_components", "icc", "r2", "standardized_effect"]
+__all__ = ["variance_components", "variance_values", "icc", "r2", "standardized_effect"]
 
 _SD_CHOICES = ("total", "residual", "baseline")
 
@@ -111,11 +111,24 @@ def variance_components(result) -> pd.Series:
     residual    0.8562
     Name: variance, dtype: float64
     """
-    values = {"fixed": float(np.var(result.frame.X @ result.beta, ddof=1))}
-    for lev, Z, Sigma in _level_parts(result):
-        values[lev.name] = float(np.einsum("ij,jk,ik->", Z, Sigma, Z)) / len(Z)
-    values["residual"] = float(result.sigma**2)
+    v_fixed, levels, v_residual = variance_values(result)
+    values = {"fixed": v_fixed, **dict(zip((lev.name for lev, _, _ in _level_parts(result)), levels)),
+              "residual": v_residual}
     return pd.Series(values, name="variance")
+
+
+def variance_values(result) -> tuple[float, np.ndarray, float]:
+    """The numbers of :func:`variance_components` without pandas, for code that needs them often.
+
+    Returns
+    -------
+    (float, ndarray, float)
+        The variance of the fixed part, the variances of the levels from the coarsest to
+        the finest, the residual variance.
+    """
+    v_fixed = float(np.var(result.frame.X @ result.beta, ddof=1))
+    levels = np.array([np.einsum("ij,jk,ik->", Z, Sigma, Z) / len(Z) for _, Z, Sigma in _level_parts(result)])
+    return v_fixed, levels, float(result.sigma**2)
 
 
 def icc(result, adjusted: bool = True) -> pd.DataFrame:

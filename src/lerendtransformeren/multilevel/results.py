@@ -569,6 +569,19 @@ class MultilevelResult:
         """Marginal and conditional R2 (Nakagawa; Johnson for slopes); see :func:`.effects.r2`."""
         return effects.r2(self)
 
+    def icc_r2_ci(self, n_boot: int = 1000, *, seed=None, n_jobs: int = 1, conf_level: float | None = None,
+                  progress: bool | None = None, client=None):
+        """Parametric-bootstrap percentile intervals of ``icc["icc"]`` per level and of ``r2``.
+
+        See :func:`.bootstrap.bootstrap_icc_r2` (R: ``lme4::bootMer`` with ``type =
+        "parametric"``; ``performance::icc(m, ci = 0.95)``). Returns an
+        :class:`~.bootstrap.IccR2Bootstrap` (``.icc``, ``.r2``, ``.table``, ``.notes``).
+        """
+        from lerendtransformeren.multilevel.bootstrap import bootstrap_icc_r2
+
+        return bootstrap_icc_r2(self, n_boot, seed=seed, n_jobs=n_jobs, conf_level=conf_level, progress=progress,
+                                client=client)
+
     def standardized_effect(self, term, *, sd: str = "total", baseline_sd: float | None = None) -> pd.DataFrame:
         """Standardised effect size d with CI for fixed effects; see :func:`.effects.standardized_effect`."""
         return effects.standardized_effect(self, term, sd=sd, baseline_sd=baseline_sd)

@@ -65,10 +65,8 @@ Carlo standard errors.
 from __future__ import annotations
 
 import math
-import sys
 import warnings
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -76,7 +74,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lerendtransformeren.display import progress_bar
 from lerendtransformeren.exceptions import ConvergenceError, ConvergenceWarning, SpecificationError
 from lerendtransformeren.multilevel import inference
 from lerendtransformeren.multilevel.display import power_curve_view, power_simulation_view
@@ -85,6 +82,11 @@ from lerendtransformeren.multilevel.formula import parse_formula
 from lerendtransformeren.multilevel.frame import Level, RandomBlock, build_frame
 from lerendtransformeren.multilevel.glmm_inference import glmm_contrast_test
 from lerendtransformeren.multilevel.glmm_solver import FAMILIES
+from lerendtransformeren.multilevel.replicates import check_n_jobs, run_chunks
+from lerendtransformeren.multilevel.replicates import children as _children
+from lerendtransformeren.multilevel.replicates import progress_bar as _progress_bar
+from lerendtransformeren.multilevel.replicates import seed_sequence as _seed_sequence
+from lerendtransformeren.multilevel.replicates import single_thread as _single_thread
 from lerendtransformeren.presenters import present
 
 __all__ = [
@@ -854,57 +856,9 @@ def _run_chunk(tmpl: _Template, indices: Sequence[int], seqs: Sequence[np.random
         return [_replicate(tmpl, i, s) for i, s in zip(indices, seqs)]
 
 
-def _single_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return nullcontext()
-    return threadpool_limits(limits=1)
-
-
 # ---------------------------------------------------------------------------------------
 # seeds, progress, parallel execution
 # ---------------------------------------------------------------------------------------
-
-
-def _seed_sequence(seed: Any) -> tuple[np.random.SeedSequence, Any]:
-    """The root SeedSequence and the value to report as ``.seed`` (enough to reproduce)."""
-    if isinstance(seed, np.random.SeedSequence):
-        return seed, seed
-    if seed is None or isinstance(seed, np.random.Generator):
-        entropy = (np.random.SeedSequence().entropy if seed is None
-                   else int(seed.integers(0, 2**63 - 1)))
-        return np.random.SeedSequence(entropy), entropy
-    if _is_int(seed) and seed >= 0:
-        return np.random.SeedSequence(int(seed)), int(seed)
-    raise SpecificationError(
-        f"seed must be a non-negative integer, a numpy SeedSequence or Generator, or None; got {seed!r}."
-    )
-
-
-def _children(seq: np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:
-    """``seq.spawn(n)`` as from a fresh SeedSequence, without changing ``seq``."""
-    return [np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (i,), pool_size=seq.pool_size)
-            for i in range(n)]
-
-
-def _interactive() -> bool:
-    """In a Jupyter/IPython session or at a terminal."""
-    ipython = sys.modules.get("IPython")
-    if ipython is not None and getattr(ipython, "get_ipython", lambda: None)() is not None:
-        return True
-    try:
-        return bool(sys.stderr.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-def _progress_bar(progress: bool | None, total: int, desc: str):
-    if progress is None:
-        progress = _interactive()
-    if not progress:
-        return None
-    return progress_bar(total, desc=desc, unit="sim")
 
 
 def _check_run_args(n_sim: Any, alpha: Any, n_jobs: Any) -> None:
@@ -912,48 +866,12 @@ def _check_run_args(n_sim: Any, alpha: Any, n_jobs: Any) -> None:
         raise SpecificationError(f"n_sim must be a whole number >= 1, got {n_sim!r}; use e.g. n_sim=1000.")
     if not _is_number(alpha) or not 0.0 < alpha < 1.0:
         raise SpecificationError(f"alpha must lie strictly between 0 and 1, got {alpha!r}.")
-    if not _is_int(n_jobs) or n_jobs == 0:
-        raise SpecificationError(
-            f"n_jobs must be a non-zero whole number (1 serial, 2 two processes, -1 all cores), got {n_jobs!r}."
-        )
+    check_n_jobs(n_jobs)
 
 
 def _execute(tmpl: _Template, seqs: list[np.random.SeedSequence], n_jobs: int, client, pbar) -> list[dict]:
     """All replicates, serially, with joblib (loky) or on a Dask cluster, in chunks."""
-    n = len(seqs)
-    if client is not None:
-        if not callable(getattr(client, "nthreads", None)):
-            raise SpecificationError(
-                f"client must be a dask distributed.Client, got {type(client).__name__}; leave it out "
-                "to run on this machine with n_jobs."
-            )
-        workers = max(1, sum(client.nthreads().values()))
-    elif n_jobs == 1:
-        workers = 1
-    else:
-        from joblib import effective_n_jobs
-
-        workers = effective_n_jobs(n_jobs)
-    # several chunks per worker balance the load; a chunk amortises the task overhead
-    size = max(1, min(50 if workers > 1 else 25, math.ceil(n / (4 * workers if workers > 1 else 20))))
-    tasks = [(c, [seqs[i] for i in c]) for c in (range(a, min(a + size, n)) for a in range(0, n, size))]
-    if client is None and workers == 1:
-        return _collect((_run_chunk(tmpl, c, s) for c, s in tasks), pbar)
-    from joblib import Parallel, delayed, parallel_config
-
-    context = parallel_config(backend="dask", client=client) if client is not None else nullcontext()
-    with context:
-        parallel = Parallel(n_jobs=-1 if client is not None else n_jobs, batch_size=1, return_as="generator")
-        return _collect(parallel(delayed(_run_chunk)(tmpl, c, s) for c, s in tasks), pbar)
-
-
-def _collect(parts, pbar) -> list[dict]:
-    records: list[dict] = []
-    for part in parts:
-        records.extend(part)
-        if pbar is not None:
-            pbar.update(len(part))
-    return records
+    return run_chunks(_run_chunk, tmpl, seqs, n_jobs, client, pbar)
 
 
 # ---------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from lerendtransformeren.report.format import (
     fmt_p,
     fmt_pct,
 )
+from lerendtransformeren.report.modeltable import model_table
 from lerendtransformeren.report.provenance import Provenance, collect_provenance, sha256_file
 from lerendtransformeren.report.render import (
     Conclusions,
@@ -95,6 +96,7 @@ __all__ = [
     "variance_table",
     "model_comparison_table",
     "power_table",
+    "model_table",
     "Figure",
     "plot_trajectories",
     "plot_organisation_trajectories",

@@ -133,6 +133,11 @@ def table_item(item: dict, lang: str) -> dict:
     spanners = table.spanners(lang)
     tops = [text for text, span in spanners for _ in range(span)] if spanners else [""] * len(headers)
     rows = table.rows(lang)
+    headings = table.headings()
+    md_rows = [[_md_cell(c) for c in row] for row in rows]
+    for row, heading in zip(md_rows, headings):
+        if heading and row[0]:
+            row[0] = f"*{row[0]}*"
     return {
         **item,
         "title": table.title(lang),
@@ -144,7 +149,9 @@ def table_item(item: dict, lang: str) -> dict:
         "numeric": [False] * table.frame.index.nlevels + [c.kind != "text" for c in table.columns],
         "italic": [h in _SYMBOLS for h in headers],
         "md_headers": [_md_header(top, h) for top, h in zip(tops, headers)],
-        "md_rows": [[_md_cell(c) for c in row] for row in rows],
+        "md_rows": md_rows,
+        "headings": headings,
+        "grouped": any(headings),
     }
 
 

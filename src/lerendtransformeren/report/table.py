@@ -225,6 +225,14 @@ class Table:
                 runs.append((text, 1))
         return runs
 
+    def headings(self) -> list[bool]:
+        """Per row: whether it heads the rows below it (a group label with empty cells).
+
+        The renderers set heading rows in italics and indent the stub of the other rows
+        (APA); a plain table has none. :class:`~.modeltable.ModelTable` has one per section.
+        """
+        return [False] * len(self.frame)
+
     def rows(self, lang: str) -> list[list[str]]:
         """The body as text, row by row (stub first; repeated outer labels left blank)."""
         check_lang(lang)

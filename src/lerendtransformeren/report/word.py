@@ -88,14 +88,16 @@ class _Cell:
     text: str
     bold: bool = False
     italic: bool = False
+    indent: float = 0.0  # left indent of the paragraph, points
 
     def longest_token(self, size: float) -> float:
         """Width of the widest piece between spaces: the narrowest the cell can be."""
-        return max((_text_width(t, size, bold=self.bold, italic=self.italic) for t in self.text.split()), default=0.0)
+        widest = max((_text_width(t, size, bold=self.bold, italic=self.italic) for t in self.text.split()), default=0.0)
+        return widest + self.indent
 
     def full(self, size: float) -> float:
         """Width of the whole text on one line."""
-        return _text_width(" ".join(self.text.split()), size, bold=self.bold, italic=self.italic)
+        return _text_width(" ".join(self.text.split()), size, bold=self.bold, italic=self.italic) + self.indent
 
 
 def _fill(widths: list[float], target: Sequence[float], spare: float) -> list[float]:
@@ -262,6 +264,7 @@ def _cell_text(
     italic: bool = False,
     right: bool = False,
     size: float = _TABLE_PT,
+    indent: float = 0.0,
 ) -> None:
     paragraph = cell.paragraphs[0]
     for extra in cell.paragraphs[1:]:
@@ -272,9 +275,21 @@ def _cell_text(
     paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT if right else WD_ALIGN_PARAGRAPH.LEFT
     paragraph.paragraph_format.space_before = Pt(0)
     paragraph.paragraph_format.space_after = Pt(0)
+    if indent:
+        paragraph.paragraph_format.left_indent = Pt(indent)
     run.bold = bold or None
     run.italic = italic or None
     run.font.size = Pt(size)
+    # the paragraph mark at the table's size too: an empty cell would otherwise take the
+    # height of the body font and make its row taller than the rows around it
+    p_pr = paragraph._p.get_or_add_pPr()
+    for old in p_pr.findall(qn("w:rPr")):
+        p_pr.remove(old)
+    mark = OxmlElement("w:rPr")
+    half_points = OxmlElement("w:sz")
+    half_points.set(qn("w:val"), str(round(2 * size)))
+    mark.append(half_points)
+    p_pr.append(mark)
 
 
 def _no_wrap(cell) -> None:
@@ -289,6 +304,17 @@ def _no_wrap(cell) -> None:
             following.addprevious(node)
 
 
+#: Left indent (points) of the rows under a heading row of a grouped table (APA).
+_GROUP_INDENT_PT = 9.0
+
+
+def _body_cell(text: str, column: int, heading: bool, grouped: bool) -> _Cell:
+    """A body cell: a heading row's label in italics, the other rows' labels indented."""
+    if column > 0 or not grouped:
+        return _Cell(text)
+    return _Cell(text, italic=heading, indent=0.0 if heading else _GROUP_INDENT_PT)
+
+
 def _docx_table(d, item: dict, words: dict) -> None:
     label = d.add_paragraph()
     label.add_run(f"{words['table']} {item['number']}").bold = True
@@ -299,9 +325,9 @@ def _docx_table(d, item: dict, words: dict) -> None:
     header_rows = 2 if item["spanners"] else 1
     headers, rows, numeric, stub = item["headers"], item["rows"], item["numeric"], item["n_stub"]
     n_cols = len(headers)
-    columns = [
-        [_Cell(h, bold=True, italic=item["italic"][j])] + [_Cell(row[j]) for row in rows] for j, h in enumerate(headers)
-    ]
+    body = [[_body_cell(text, j, heading, item["grouped"]) for j, text in enumerate(row)]
+            for row, heading in zip(rows, item["headings"])]
+    columns = [[_Cell(h, bold=True, italic=item["italic"][j])] + [cells[j] for cells in body] for j, h in enumerate(headers)]
     spanners, start = [], 0
     for text, span in item["spanners"] or []:
         if span == 1:
@@ -331,9 +357,10 @@ def _docx_table(d, item: dict, words: dict) -> None:
         _border(cell._tc.get_or_add_tcPr(), {"bottom": 8})
     for r, row in enumerate(table.rows):
         _row_flags(row, header=r < header_rows)
-    for i, row in enumerate(rows):
-        for j, text in enumerate(row):
-            _cell_text(table.cell(header_rows + i, j), text, right=numeric[j] and j >= stub, size=size)
+    for i, cells in enumerate(body):
+        for j, c in enumerate(cells):
+            _cell_text(table.cell(header_rows + i, j), c.text, italic=c.italic, right=numeric[j] and j >= stub,
+                       size=size, indent=c.indent)
     _set_widths(table, widths)
     for j in range(n_cols):
         if not numeric[j]:

@@ -229,7 +229,7 @@ def _lmm_parts(m: MultilevelResult, random: str, boot, labels) -> _Parts:
         fixed=_fixed(m.fixed, False, ("", "", "")), random=_random_rows(m, random, labels),
         partition=_partition_rows(m, boot, labels), fit={"aic": m.aic, "bic": m.bic, "loglik": m.loglik},
         n_obs=int(m.engine.n), units=[(lev.name, lev.n_units) for lev in m.frame.levels[::-1]], method=method,
-        conf_level=m.conf_level, references=factor_references(m.frame.x_design_info), warnings=_flags(m),
+        conf_level=m.conf_level, references=factor_references(m.frame), warnings=_flags(m),
         reml=bool(m.reml),
     )
 
@@ -255,7 +255,7 @@ def _glmm_parts(m: GLMMResult, random: str, ratios: bool, labels) -> _Parts:
         fit={"aic": m.aic, "bic": m.bic, "loglik": m.loglik}, n_obs=int(m.engine.n),
         units=[(lev.name, lev.n_units) for lev in m.frame.levels[::-1]],
         method=Label.same(f"GLMM ({m.family}), ") + how + ", " + test, scale=_scale(m.family, ratios),
-        conf_level=m.conf_level, references=factor_references(m.frame.x_design_info), warnings=_flags(m),
+        conf_level=m.conf_level, references=factor_references(m.frame), warnings=_flags(m),
     )
 
 

@@ -68,7 +68,7 @@ _EMPTY = Label.same("")  # the stub of a line below an estimate
 _KINDS = ("section", "estimate", "estimate_stat", "number", "variance", "bounded", "bounded_stat", "fit", "count")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ModelTable(Table):
     """A :class:`~lerendtransformeren.report.table.Table` of models side by side.
 

@@ -20,7 +20,7 @@ from lerendtransformeren.multilevel.engine import NestedEngine
 from lerendtransformeren.multilevel.formula import parse_formula
 from lerendtransformeren.multilevel.frame import build_frame, capture_context, level_index
 from lerendtransformeren.multilevel.glmm_results import fit_glmm, warn_family
-from lerendtransformeren.multilevel.results import MultilevelResult, _check_ddf
+from lerendtransformeren.multilevel.results import MultilevelResult, _check_ddf, summary_body
 
 __all__ = ["fit", "StatsmodelsResult"]
 
@@ -336,16 +336,7 @@ class StatsmodelsResult:
             "z-tests without degrees of freedom",
             f"Formula: {self.formula}",
             f"logLik: {self.loglik:.4f}   AIC: {self.aic:.4f}   BIC: {self.bic:.4f}",
-            "",
-            "Random effects:",
-            self.variance.to_string(float_format=lambda v: f"{v:.5g}"),
-            "",
-            "Fixed effects:",
-            self.fixed.to_string(float_format=lambda v: f"{v:.5g}"),
-            "",
-            "Number of observations: "
-            + f"{len(self.frame.y)} used, {self.frame.n_total - len(self.frame.y)} left out; "
-            + ", ".join(f"{lev.name}: {lev.n_units}" for lev in self.frame.levels),
+            *summary_body(self.variance, self.fixed, self.frame),
             *self.notes,
         ]
         if not self.converged:

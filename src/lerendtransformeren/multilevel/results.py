@@ -33,7 +33,7 @@ from lerendtransformeren.multilevel import marginal
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL, NestedEngine
 from lerendtransformeren.multilevel.frame import ModelFrame, level_index
 from lerendtransformeren.multilevel.influence import influence
-from lerendtransformeren.multilevel.residuals import model_fitted, model_residuals
+from lerendtransformeren.multilevel.residuals import model_fitted, model_residuals, ranef_intervals
 from lerendtransformeren.presenters import present
 
 __all__ = ["MultilevelResult", "DDF_METHODS"]
@@ -375,15 +375,7 @@ class MultilevelResult:
         >>> list(m.ranef_intervals("org").columns)
         ['estimate', 'ci_low', 'ci_high']
         """
-        if not 0 < conf_level < 1:
-            raise SpecificationError(f"conf_level must lie in (0, 1), got {conf_level}.")
-        modes = self.ranef(level, condsd=True)
-        if term not in modes.columns:
-            terms = [c for c in modes.columns if not c.startswith("sd ")]
-            raise SpecificationError(f"Unknown term {term!r} at level {level!r}; the terms are {terms}.")
-        z = stats.norm.ppf(0.5 + conf_level / 2)
-        est, sd = modes[term], modes[f"sd {term}"]
-        return pd.DataFrame({"estimate": est, "ci_low": est - z * sd, "ci_high": est + z * sd})
+        return ranef_intervals(self, level, term, conf_level)
 
     def predict(self, newdata: pd.DataFrame | None = None, level: str | None = None) -> pd.Series:
         """Predictions: fixed part plus the conditional modes down to ``level``.
@@ -622,16 +614,7 @@ class MultilevelResult:
             f"Linear mixed model fitted by {'REML' if self.reml else 'ML'} (nested engine); {tests}",
             f"Formula: {self.formula}",
             f"{crit}   logLik: {self.loglik:.4f}   AIC: {self.aic:.4f}   BIC: {self.bic:.4f}",
-            "",
-            "Random effects:",
-            self.variance.to_string(float_format=lambda v: f"{v:.5g}"),
-            "",
-            "Fixed effects:",
-            self.fixed.to_string(float_format=lambda v: f"{v:.5g}"),
-            "",
-            "Number of observations: "
-            + f"{self.engine.n} used, {self.frame.n_total - self.engine.n} left out; "
-            + ", ".join(f"{lev.name}: {lev.n_units}" for lev in self.frame.levels),
+            *summary_body(self.variance, self.fixed, self.frame),
         ]
         lines.extend(self.notes)
         if self.singular:
@@ -650,6 +633,24 @@ class MultilevelResult:
 
     def _repr_html_(self) -> str:
         return lmm_view(self).html()
+
+
+def summary_body(variance: pd.DataFrame, fixed: pd.DataFrame, frame: ModelFrame) -> list[str]:
+    """The lines of a linear mixed model's summary below its head (lme4's layout): random
+    effects, fixed effects and the rows and units used."""
+    n = len(frame.y)
+    return [
+        "",
+        "Random effects:",
+        variance.to_string(float_format=lambda v: f"{v:.5g}"),
+        "",
+        "Fixed effects:",
+        fixed.to_string(float_format=lambda v: f"{v:.5g}"),
+        "",
+        "Number of observations: "
+        + f"{n} used, {frame.n_total - n} left out; "
+        + ", ".join(f"{lev.name}: {lev.n_units}" for lev in frame.levels),
+    ]
 
 
 def _check_ddf(ddf: str, reml: bool) -> str:

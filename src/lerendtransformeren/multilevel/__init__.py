@@ -13,6 +13,9 @@
 - :func:`cr2`: cluster-robust (Bell-McCaffrey CR2) sensitivity analysis of the fixed effects;
 - :func:`fit_gee`: population-averaged models for binary and count outcomes with
   small-sample corrections and t df from the clusters;
+- :func:`pool`: fits on multiply imputed data sets pooled by Rubin's rules (Barnard-Rubin
+  df, riv, fmi), ``pooled.wald(terms)`` / :func:`pool_wald` the D1 test, :func:`rubin` and
+  :func:`wald_d1` on arrays (:mod:`~lerendtransformeren.multilevel.pooling`; R: ``mitml``);
 - :mod:`~lerendtransformeren.multilevel.power`: design and power planning (closed forms);
 - :mod:`~lerendtransformeren.multilevel.simulation`: power by simulation for any model the
   engine fits (R: ``simr::powerSim``, ``simr::powerCurve``).
@@ -63,6 +66,7 @@ from lerendtransformeren.multilevel.fitting import fit
 from lerendtransformeren.multilevel.gee import GEEResult, fit_gee
 from lerendtransformeren.multilevel.glmm_results import GLMMResult
 from lerendtransformeren.multilevel.inference import lrt
+from lerendtransformeren.multilevel.pooling import PooledResult, pool, pool_wald, rubin, wald_d1
 from lerendtransformeren.multilevel.results import MultilevelResult
 from lerendtransformeren.multilevel.robust import CR2, cr2
 
@@ -82,5 +86,10 @@ __all__ = [
     "variance_components",
     "cr2",
     "CR2",
+    "pool",
+    "pool_wald",
+    "rubin",
+    "wald_d1",
+    "PooledResult",
     "simulation",
 ]

@@ -25,7 +25,8 @@ from lerendtransformeren.display import (
     table_rows,
 )
 
-__all__ = ["lmm_view", "glmm_view", "gee_view", "power_simulation_view", "power_curve_view", "stepped_wedge_view"]
+__all__ = ["lmm_view", "glmm_view", "gee_view", "power_simulation_view", "power_curve_view", "stepped_wedge_view",
+           "pooled_view"]
 
 
 def coefficient_grid(fixed: pd.DataFrame, conf_level: float, caption: str, *,
@@ -214,4 +215,22 @@ def stepped_wedge_view(power: Any) -> View:
         facts=[("Effect", f"{power.effect:g}, SE {num(power.se, 4)}, alpha = {num(power.alpha, leading_zero=False)}")],
         grids=[Grid(["Distribution", "df", "Power", f"MDES at power {power.target_power:g}"], rows)],
         hint="More: .to_frame()",
+    )
+
+
+def pooled_view(pooled: Any) -> View:
+    """A :class:`~.pooling.PooledResult`: pooled coefficients, missing-information rates, mean variances."""
+    fixed = pooled.fixed
+    info = Grid(["Term", "RIV", "lambda", "FMI"],
+                [[str(t), num(r["riv"], 3), num(r["lambda"], 3, leading_zero=False),
+                  num(r["fmi"], 3, leading_zero=False)] for t, r in fixed.iloc[:table_rows()].iterrows()],
+                caption="Missing information", more=_more(len(fixed), min(len(fixed), table_rows()), "terms", ".fixed"))
+    grids = [coefficient_grid(fixed, pooled.conf_level, "Fixed effects (pooled)"), info]
+    if pooled.variance is not None:
+        grids.append(variance_grid(pooled.variance, "Random effects (mean over the imputations)"))
+    return View(
+        f"PooledResult: {pooled.kind} pooled over m = {pooled.m} imputations (Rubin's rules)",
+        facts=[("Formula", pooled.formula), ("df", pooled.df_rule)],
+        grids=grids, notes=pooled.notes[1:],
+        hint="More: .fixed, .variance, .wald(terms) (D1 test), .pooled (within/between/total)",
     )

@@ -226,3 +226,26 @@ def test_one_term_with_few_imputations_is_the_pooled_t_test():
     np.testing.assert_allclose([out["F"], out["df2"], out["p"]], [row["t"] ** 2, row["df"], row["p"]], rtol=1e-10)
     with pytest.raises(SpecificationError, match="k \\(m - 1\\) > 4"):
         wald_d1(Q[:2, 1:], U[:2, 1:, 1:], 50.0)
+
+
+def test_fit_on_a_list_of_imputed_sets_pools_with_the_fits_df_as_mitml():
+    """One call for the common case: ``fit(formula, [imp1, ..., imp5])`` equals fitting each set
+    and pooling with each fit's own df, and both equal mitml's testEstimates with that df.com."""
+    pooled = fit(FORMULA, list(imputed()))
+    by_hand = pool(list(fits()), df_complete="fits")
+    assert isinstance(pooled, PooledResult) and pooled.m == 5
+    pd.testing.assert_frame_equal(pooled.fixed, by_hand.fixed)
+    want = ref()["mitml_vector"]
+    np.testing.assert_allclose(pooled.fixed["estimate"], want["estimate"], rtol=1e-5)
+    np.testing.assert_allclose(pooled.fixed["df"], want["df"], rtol=1e-3)
+    assert any("5 imputations" in note for note in pooled.notes)
+
+
+def test_fit_on_a_list_refuses_what_is_not_multiply_imputed_data():
+    one = imputed()[0]
+    with pytest.raises(SpecificationError, match="at least 2 data sets"):
+        fit(FORMULA, [one])
+    with pytest.raises(SpecificationError, match=r"number\(s\) \[2\]"):
+        fit(FORMULA, [one, one.to_dict()])
+    with pytest.raises(SpecificationError, match="engine='nested'"):
+        fit(FORMULA, [one, one], engine="statsmodels")

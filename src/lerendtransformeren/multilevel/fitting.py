@@ -20,6 +20,7 @@ from lerendtransformeren.multilevel.engine import NestedEngine
 from lerendtransformeren.multilevel.formula import parse_formula
 from lerendtransformeren.multilevel.frame import build_frame, capture_context, level_index
 from lerendtransformeren.multilevel.glmm_results import fit_glmm, warn_family
+from lerendtransformeren.multilevel.pooling import pool
 from lerendtransformeren.multilevel.results import MultilevelResult, _check_ddf, summary_body
 
 __all__ = ["fit", "StatsmodelsResult"]
@@ -38,11 +39,15 @@ def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nest
         ``"y ~ wave * offer + ses + (1 | organisation/team/respondent)"`` or
         ``"y ~ wave + (1 + wave | respondent) + (1 | organisation)"``. Name the columns:
         ``y ~ .`` is not supported.
-    data : DataFrame
+    data : DataFrame or list of DataFrame
         Long data, one row per observation. Rows with a missing value in a variable of the
         model (NaN, None or ``pd.NA`` of a nullable column) are left out and counted
         (``result.n``). A category of a pandas Categorical without rows in the data used is
-        left out of the model and named in ``result.notes``.
+        left out of the model and named in ``result.notes``. A list of two or more frames is
+        read as multiply imputed data: the model is fitted on each and the fits are pooled by
+        Rubin's rules into a :class:`~.pooling.PooledResult` (linear models: Barnard-Rubin df
+        from each fit's own df, as ``mitml::testEstimates(fits, df.com = <df of the fits>)``;
+        GLMMs with Wald tests: Rubin's 1987 df).
     reml : bool
         REML (default) or maximum likelihood (use ML to compare fixed parts by LRT).
     engine : {"nested", "statsmodels"}
@@ -157,6 +162,16 @@ def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nest
     if engine not in ("nested", "statsmodels"):
         raise SpecificationError(f"engine must be 'nested' or 'statsmodels', got {engine!r}.")
     context = capture_context(1)
+    options = dict(reml=reml, engine=engine, conf_level=conf_level, ddf=ddf, family=family, nagq=nagq,
+                   transform_rows=transform_rows)
+    if isinstance(data, (list, tuple)):
+        return _fit_imputed(formula, data, context, options)
+    return _fit_one(formula, data, context, **options)
+
+
+def _fit_one(formula: str, data: pd.DataFrame, context, *, reml, engine, conf_level, ddf, family, nagq,
+             transform_rows):
+    """:func:`fit` on one data frame, with the caller's formula namespace ``context``."""
     if family is not None:
         if engine != "nested":
             raise SpecificationError("family= (a GLMM) needs engine='nested'.")
@@ -173,6 +188,28 @@ def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nest
     warn_family(frame.y, frame.y_name)
     eng = NestedEngine(frame.y, frame.X, frame.levels, reml=reml)
     return MultilevelResult(frame, eng, eng.optimize(), conf_level, data, ddf=ddf)
+
+
+def _fit_imputed(formula: str, datasets, context, options: dict):
+    """:func:`fit` on every imputed data set, pooled by Rubin's rules (:func:`.pooling.pool`).
+
+    Linear models pool with Barnard-Rubin df from each fit's own complete-data df (its
+    Satterthwaite or Kenward-Roger df, as ``mitml::testEstimates`` with a vector ``df.com``);
+    GLMMs with Wald z tests use Rubin's (1987) large-sample df.
+    """
+    if len(datasets) < 2:
+        raise SpecificationError(
+            f"A list of data sets means multiply imputed data, which needs at least 2 data sets; got "
+            f"{len(datasets)}. Pass a single DataFrame to fit one data set."
+        )
+    wrong = [i + 1 for i, d in enumerate(datasets) if not isinstance(d, pd.DataFrame)]
+    if wrong:
+        raise SpecificationError(f"Imputed data sets must be pandas DataFrames; number(s) {wrong} are not.")
+    if options["engine"] != "nested":
+        raise SpecificationError("Pooling over imputed data sets needs engine='nested'.")
+    fits = [_fit_one(formula, d, context, **options) for d in datasets]
+    wald = options["family"] is not None and options["ddf"] in (None, "Wald")
+    return pool(fits, df_complete=None if wald else "fits", conf_level=options["conf_level"])
 
 
 def _fit_statsmodels(formula: str, data: pd.DataFrame, reml: bool, conf_level: float = 0.95, context=None,

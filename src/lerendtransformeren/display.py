@@ -190,25 +190,27 @@ class SummaryText(str):
 # --- numbers (English, APA) -----------------------------------------------------------------
 
 
-def _missing(x: object) -> bool:
+def is_missing(x: object) -> bool:
+    """None or NaN: a value that formats as :data:`MISSING`."""
     return x is None or (isinstance(x, Real) and math.isnan(float(x)))
 
 
-def num(x: float | None, digits: int = 2, *, leading_zero: bool = True) -> str:
+def num(x: float | None, digits: int = 2, *, leading_zero: bool = True, thousands: bool = True) -> str:
     """A number with ``digits`` decimals and thousands separators (``1,234.50``).
 
     No sign on a value that rounds to zero; ``leading_zero=False`` for statistics bounded
-    by 1 (``.85``). The same as :func:`lerendtransformeren.report.format.fmt_num` in English.
+    by 1 (``.85``); ``thousands=False`` without grouping. The English core of
+    :func:`lerendtransformeren.report.format.fmt_num`, which localises it.
 
     >>> num(1234.5), num(-0.004), num(0.847, leading_zero=False), num(float("nan"))
     ('1,234.50', '0.00', '.85', '—')
     """
-    if _missing(x):
+    if is_missing(x):
         return MISSING
     x = float(x)
     if math.isinf(x):
         return "\u221e" if x > 0 else "-\u221e"
-    text = f"{abs(x):,.{digits}f}"
+    text = f"{abs(x):{',' if thousands else ''}.{digits}f}"
     if not leading_zero and text.startswith("0."):
         text = text[1:]
     return ("-" if x < 0 and any(ch not in "0.," for ch in text) else "") + text
@@ -220,7 +222,7 @@ def pval(p: float | None) -> str:
     >>> pval(0.0321), pval(0.0004), pval(0.99995)
     ('.032', '< .001', '> .999')
     """
-    if _missing(p):
+    if is_missing(p):
         return MISSING
     p = float(p)
     if p < 0.001:
@@ -236,7 +238,7 @@ def ci(low: float | None, high: float | None, digits: int = 2, *, leading_zero: 
     >>> ci(0.114, 0.253), ci(0.78, 0.84, leading_zero=False)
     ('[0.11, 0.25]', '[.78, .84]')
     """
-    if _missing(low) or _missing(high):
+    if is_missing(low) or is_missing(high):
         return MISSING
     return f"[{num(low, digits, leading_zero=leading_zero)}, {num(high, digits, leading_zero=leading_zero)}]"
 
@@ -247,7 +249,7 @@ def dfs(df: float | None) -> str:
     >>> dfs(5744.71), dfs(12.0), dfs(float("inf"))
     ('5744.7', '12', '∞')
     """
-    if _missing(df):
+    if is_missing(df):
         return MISSING
     df = float(df)
     if math.isinf(df):
@@ -270,7 +272,7 @@ def digits_for(values: Sequence[float] | Any, *, least: int = 2, most: int = 4) 
     >>> digits_for([1.5, 0.2]), digits_for([0.012, -0.004]), digits_for([0.0001])
     (2, 3, 4)
     """
-    finite = [abs(float(v)) for v in values if not _missing(v) and math.isfinite(float(v)) and float(v) != 0]
+    finite = [abs(float(v)) for v in values if not is_missing(v) and math.isfinite(float(v)) and float(v) != 0]
     if not finite:
         return least
     top = max(finite)
@@ -414,7 +416,7 @@ class View:
     def html(self) -> str:
         """The view as an HTML fragment (``_repr_html_``)."""
         esc = html.escape
-        parts = [f'<div class="lt-display" style="line-height:1.4">',
+        parts = ['<div class="lt-display" style="line-height:1.4">',
                  f'<div style="font-weight:bold;margin-bottom:.2em">{esc(self.title)}</div>']
         parts += [f'<div><span style="opacity:.7">{esc(k)}:</span> {esc(v)}</div>' for k, v in self.facts]
         parts += [g.html() for g in self.grids]

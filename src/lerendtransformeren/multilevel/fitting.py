@@ -17,6 +17,7 @@ from scipy import stats
 
 from lerendtransformeren.exceptions import DataError, EngineFallbackWarning, SpecificationError
 from lerendtransformeren.multilevel.engine import NestedEngine
+from lerendtransformeren.multilevel.fit_base import NestedFit
 from lerendtransformeren.multilevel.formula import parse_formula
 from lerendtransformeren.multilevel.frame import build_frame, capture_context, level_index
 from lerendtransformeren.multilevel.glmm_results import fit_glmm, warn_family
@@ -251,7 +252,7 @@ def _fit_statsmodels(formula: str, data: pd.DataFrame, reml: bool, conf_level: f
     return StatsmodelsResult(frame, model.fit(reml=reml), reml, conf_level, data)
 
 
-class StatsmodelsResult:
+class StatsmodelsResult(NestedFit):
     """A mixed model fitted by statsmodels MixedLM (``fit(..., engine="statsmodels")``).
 
     The core interface of :class:`~lerendtransformeren.multilevel.results.MultilevelResult`
@@ -288,14 +289,6 @@ class StatsmodelsResult:
         return float(self.statsmodels.llf)
 
     @property
-    def aic(self) -> float:
-        return -2 * self.loglik + 2 * self.n_parameters
-
-    @property
-    def bic(self) -> float:
-        return -2 * self.loglik + np.log(len(self.frame.y)) * self.n_parameters
-
-    @property
     def notes(self) -> list[str]:
         return list(self.frame.notes)
 
@@ -320,14 +313,6 @@ class StatsmodelsResult:
         return pd.DataFrame(records).set_index(["group", "term"])
 
     @cached_property
-    def n(self) -> pd.DataFrame:
-        """Units per grouping and rows used / left out by reason."""
-        rows = [("rows in data", self.frame.n_total), ("rows used", len(self.frame.y))]
-        rows += [(f"rows left out: {k}", v) for k, v in self.frame.left_out.items()]
-        rows += [(f"units: {lev.name}", lev.n_units) for lev in self.frame.levels]
-        return pd.DataFrame(rows, columns=["item", "n"]).set_index("item")
-
-    @cached_property
     def _modes(self) -> list[np.ndarray]:
         """Conditional modes (BLUPs) per grouping: ``Lambda (Lambda Z'Z Lambda + I)^-1 Lambda Z'r``."""
         Z = np.hstack([(lev.codes[:, None] == np.arange(lev.n_units)).astype(float) for lev in self.frame.levels])
@@ -341,7 +326,7 @@ class StatsmodelsResult:
 
     def ranef(self, level: str) -> pd.DataFrame:
         """Conditional modes of one grouping's random intercepts, indexed by unit label."""
-        i = level_index(self.frame.levels, level)
+        i = self._level_index(level)
         lev = self.frame.levels[i]
         return pd.DataFrame({"Intercept": self._modes[i]}, index=pd.Index(lev.labels, name=lev.name)).sort_index()
 

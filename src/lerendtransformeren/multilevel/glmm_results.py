@@ -35,7 +35,8 @@ from lerendtransformeren.exceptions import (
 from lerendtransformeren.multilevel.display import glmm_view
 from lerendtransformeren.multilevel import marginal
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL
-from lerendtransformeren.multilevel.frame import ModelFrame, build_frame, capture_context, level_index
+from lerendtransformeren.multilevel.fit_base import NestedFit
+from lerendtransformeren.multilevel.frame import ModelFrame, build_frame, capture_context
 from lerendtransformeren.multilevel.glmm import FAMILIES, GLMMEngine
 from lerendtransformeren.multilevel.glmm_inference import (
     DDF_METHODS,
@@ -210,7 +211,7 @@ _FEW_UNITS_NOTE = (
 )
 
 
-class GLMMResult:
+class GLMMResult(NestedFit):
     """A nested GLMM fitted by the Laplace approximation or adaptive quadrature (see :func:`fit_glmm`).
 
     Attributes
@@ -357,14 +358,6 @@ class GLMMResult:
         """
         return -0.5 * self.deviance
 
-    @property
-    def aic(self) -> float:
-        return -2 * self.loglik + 2 * self.n_parameters
-
-    @property
-    def bic(self) -> float:
-        return -2 * self.loglik + np.log(self.engine.n) * self.n_parameters
-
     # -- tables --------------------------------------------------------------------------
     @cached_property
     def fixed(self) -> pd.DataFrame:
@@ -443,37 +436,13 @@ class GLMMResult:
         Index (group, term); columns ``variance``, ``sd`` and, for correlated random
         effects, ``corr <term>``. On the link scale (log-odds or log-rate).
         """
-        records = []
-        for lev, Lam in zip(self.frame.levels, self.engine.lambdas(self.theta)):
-            off = 0
-            for b in lev.blocks:
-                Lb = Lam[off:off + b.q, off:off + b.q]
-                cov = Lb @ Lb.T
-                sd = np.sqrt(np.diag(cov))
-                for i, name in enumerate(b.names):
-                    rec = {"group": b.group, "term": name, "variance": cov[i, i], "sd": sd[i]}
-                    for j in range(i):
-                        rec[f"corr {b.names[j]}"] = cov[i, j] / (sd[i] * sd[j]) if sd[i] * sd[j] > 0 else np.nan
-                    records.append(rec)
-                off += b.q
-        return pd.DataFrame(records).set_index(["group", "term"])
-
-    @cached_property
-    def n(self) -> pd.DataFrame:
-        """Units per level and rows used / left out by reason (as ``MultilevelResult.n``)."""
-        rows = [("rows in data", self.frame.n_total), ("rows used", self.engine.n)]
-        rows += [(f"rows left out: {k}", v) for k, v in self.frame.left_out.items()]
-        rows += [(f"units: {lev.name}", lev.n_units) for lev in self.frame.levels]
-        return pd.DataFrame(rows, columns=["item", "n"]).set_index("item")
+        return pd.DataFrame(self._random_variance()).set_index(["group", "term"])
 
     # -- random effects ------------------------------------------------------------------
     @cached_property
     def _posterior(self):
         eng = self.engine
         return eng.solver.posterior(self._state.factor, eng.lambdas(self.theta))[0]
-
-    def _level_index(self, level: str) -> int:
-        return level_index(self.frame.levels, level)
 
     def ranef(self, level: str, condsd: bool = False) -> pd.DataFrame:
         """Conditional modes of one level's random effects (link scale), as lme4's ``ranef``.
@@ -490,15 +459,8 @@ class GLMMResult:
         DataFrame indexed by unit label, sorted.
         """
         i = self._level_index(level)
-        lev = self.frame.levels[i]
-        names = [n for blk in lev.blocks for n in blk.names]
-        labels = lev.labels[self.engine.solver.unit_codes[i]]
-        out = pd.DataFrame(self._state.b[i], columns=names, index=pd.Index(labels, name=lev.name))
-        if condsd:
-            sd = np.sqrt(np.diagonal(self._posterior[i], axis1=1, axis2=2))
-            for j, n in enumerate(names):
-                out[f"sd {n}"] = sd[:, j]
-        return out.sort_index()
+        cov = self._posterior[i] if condsd else None
+        return self._modes_frame(i, self._state.b[i], cov, self.engine.solver.unit_codes[i])
 
     def ranef_intervals(self, level: str, term: str = "Intercept", conf_level: float = 0.95) -> pd.DataFrame:
         """Conditional modes of one random-effect term (link scale) with normal intervals per unit,

@@ -31,7 +31,8 @@ from lerendtransformeren.multilevel import kenward_roger as kr
 from lerendtransformeren.multilevel.display import lmm_view
 from lerendtransformeren.multilevel import marginal
 from lerendtransformeren.multilevel.engine import SINGULAR_TOL, NestedEngine
-from lerendtransformeren.multilevel.frame import ModelFrame, level_index
+from lerendtransformeren.multilevel.fit_base import NestedFit
+from lerendtransformeren.multilevel.frame import ModelFrame
 from lerendtransformeren.multilevel.influence import influence
 from lerendtransformeren.multilevel.residuals import model_fitted, model_residuals, ranef_intervals
 from lerendtransformeren.presenters import present
@@ -44,7 +45,7 @@ DDF_METHODS = ("Satterthwaite", "Kenward-Roger")
 _LOG2PI = np.log(2 * np.pi)
 
 
-class MultilevelResult:
+class MultilevelResult(NestedFit):
     """A nested linear mixed model fitted by REML or ML (see :func:`fit`).
 
     Attributes
@@ -143,14 +144,6 @@ class MultilevelResult:
         """Log-likelihood of the fitting criterion (REML or ML), as lme4's ``logLik``."""
         return -0.5 * (self.reml_criterion if self.reml else self.deviance)
 
-    @property
-    def aic(self) -> float:
-        return -2 * self.loglik + 2 * self.n_parameters
-
-    @property
-    def bic(self) -> float:
-        return -2 * self.loglik + np.log(self.engine.n) * self.n_parameters
-
     # -- small-sample method ---------------------------------------------------------------
     @cached_property
     def kenward_roger(self) -> kr.KenwardRoger:
@@ -217,20 +210,8 @@ class MultilevelResult:
         Index (group, term); columns ``variance``, ``sd`` and, for correlated random
         effects, ``corr <term>`` (the correlation with that other term of the block).
         """
-        records, s2 = [], self.sigma**2
-        lams = self.engine.lambdas(self.theta)
-        for lev, Lam in zip(self.frame.levels, lams):
-            off = 0
-            for b in lev.blocks:
-                Lb = Lam[off:off + b.q, off:off + b.q]
-                cov = s2 * Lb @ Lb.T
-                sd = np.sqrt(np.diag(cov))
-                for i, name in enumerate(b.names):
-                    rec = {"group": b.group, "term": name, "variance": cov[i, i], "sd": sd[i]}
-                    for j in range(i):
-                        rec[f"corr {b.names[j]}"] = cov[i, j] / (sd[i] * sd[j]) if sd[i] * sd[j] > 0 else np.nan
-                    records.append(rec)
-                off += b.q
+        s2 = self.sigma**2
+        records = self._random_variance(s2)
         records.append({"group": "residual", "term": "", "variance": s2, "sd": self.sigma})
         return pd.DataFrame(records).set_index(["group", "term"])
 
@@ -305,21 +286,10 @@ class MultilevelResult:
         index = pd.MultiIndex.from_tuples(keys, names=["group", "term", "parameter"])
         return pd.DataFrame({"estimate": est, "se": se, "ci_low": lo, "ci_high": hi}, index=index)
 
-    @cached_property
-    def n(self) -> pd.DataFrame:
-        """Units per level and rows used / left out by reason."""
-        rows = [("rows in data", self.frame.n_total), ("rows used", self.engine.n)]
-        rows += [(f"rows left out: {k}", v) for k, v in self.frame.left_out.items()]
-        rows += [(f"units: {lev.name}", lev.n_units) for lev in self.frame.levels]
-        return pd.DataFrame(rows, columns=["item", "n"]).set_index("item")
-
     # -- random effects ------------------------------------------------------------------
     @cached_property
     def _modes(self):
         return self.engine.conditional_modes(self.theta, self.beta, self.sigma)
-
-    def _level_index(self, level: str) -> int:
-        return level_index(self.frame.levels, level)
 
     def ranef(self, level: str, condsd: bool = False) -> pd.DataFrame:
         """Conditional modes (BLUPs) of one level's random effects.
@@ -337,16 +307,8 @@ class MultilevelResult:
         DataFrame indexed by unit label (``"O01:T1"`` for ``org:team``), sorted.
         """
         i = self._level_index(level)
-        lev = self.frame.levels[i]
         b, cov = self._modes[i]
-        names = [n for blk in lev.blocks for n in blk.names]
-        labels = lev.labels[self.engine.unit_codes[i]]
-        out = pd.DataFrame(b, columns=names, index=pd.Index(labels, name=lev.name))
-        if condsd:
-            sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
-            for j, n in enumerate(names):
-                out[f"sd {n}"] = sd[:, j]
-        return out.sort_index()
+        return self._modes_frame(i, b, cov if condsd else None, self.engine.unit_codes[i])
 
     def ranef_intervals(self, level: str, term: str = "Intercept", conf_level: float = 0.95) -> pd.DataFrame:
         """Conditional modes of one random-effect term with normal intervals per unit.

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from numbers import Real
 
+from lerendtransformeren.display import MISSING, is_missing, num  # MISSING: an em dash (APA), as in a report
 from lerendtransformeren.exceptions import SpecificationError
 from lerendtransformeren.lang import LANGS, Label, check_lang
 from lerendtransformeren.vocabulary import NUMBER_WORDS
@@ -42,12 +43,6 @@ __all__ = [
     "is_whole_df",
 ]
 
-#: What a missing value looks like in a report (APA: an em dash in an empty table cell).
-MISSING = "\u2014"
-
-
-def _is_missing(x: object) -> bool:
-    return x is None or (isinstance(x, Real) and math.isnan(float(x)))
 
 
 def _localise(text: str, lang: str) -> str:
@@ -97,20 +92,13 @@ def fmt_num(
     '—'
     """
     check_lang(lang)
-    if _is_missing(x):
+    if is_missing(x):
         return MISSING
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(f"fmt_num expects a real number, got {x!r} ({type(x).__name__}).")
     if digits < 0:
         raise SpecificationError(f"digits={digits} must be 0 or more.")
-    x = float(x)
-    if math.isinf(x):
-        return "\u221e" if x > 0 else "-\u221e"
-    text = f"{abs(x):{',' if thousands else ''}.{digits}f}"
-    if not leading_zero and text.startswith("0."):
-        text = text[1:]
-    negative = x < 0 and any(ch not in "0.," for ch in text)
-    return ("-" if negative else "") + _localise(text, lang)
+    return _localise(num(x, digits, leading_zero=leading_zero, thousands=thousands), lang)
 
 
 def fmt_int(n: int | float | None, lang: str = "nl") -> str:
@@ -192,7 +180,7 @@ def fmt_bounded(x: float | None, digits: int = 2, lang: str = "nl") -> str:
     >>> fmt_bounded(0.847, 2, "nl"), fmt_bounded(-0.3, 2, "en"), fmt_bounded(1.0, 2, "en")
     (',85', '-.30', '1.00')
     """
-    if not _is_missing(x) and abs(float(x)) > 1:
+    if not is_missing(x) and abs(float(x)) > 1:
         raise SpecificationError(
             f"fmt_bounded got {x!r}, which exceeds 1 in absolute value; use fmt_num for "
             "statistics that can exceed 1."
@@ -220,7 +208,7 @@ def fmt_pct(x: float | None, digits: int = 0, lang: str = "nl") -> str:
     >>> fmt_pct(0.8834, 1, "nl"), fmt_pct(0.8834, 1, "en"), fmt_pct(0.5)
     ('88,3%', '88.3%', '50%')
     """
-    if _is_missing(x):
+    if is_missing(x):
         return MISSING
     return fmt_num(100 * float(x), digits, lang) + "%"
 
@@ -259,7 +247,7 @@ def fmt_p(p: float | None, lang: str = "nl", *, prefix: bool = False, digits: in
     'p > .999'
     """
     check_lang(lang)
-    if _is_missing(p):
+    if is_missing(p):
         return MISSING
     p = float(p)
     if not 0.0 <= p <= 1.0:
@@ -310,7 +298,7 @@ def fmt_ci(
     '[59%; 65%]'
     """
     check_lang(lang)
-    if _is_missing(low) or _is_missing(high):
+    if is_missing(low) or is_missing(high):
         return MISSING
     sep = "; " if lang == "nl" else ", "
     if percent:
@@ -336,7 +324,7 @@ def is_whole_df(df: float | None) -> bool:
     >>> is_whole_df(12), is_whole_df(199.0000006), is_whole_df(12.4), is_whole_df(None)
     (True, True, False, True)
     """
-    if _is_missing(df):
+    if is_missing(df):
         return True
     df = float(df)
     if math.isinf(df):
@@ -373,7 +361,7 @@ def fmt_df(df: float | None, lang: str = "nl", digits: int = 1, *, fractional: b
     '2900.0'
     """
     check_lang(lang)
-    if _is_missing(df):
+    if is_missing(df):
         return MISSING
     if fractional is None:
         fractional = not is_whole_df(df)

@@ -249,3 +249,31 @@ def test_fit_on_a_list_refuses_what_is_not_multiply_imputed_data():
         fit(FORMULA, [one, one.to_dict()])
     with pytest.raises(SpecificationError, match="engine='nested'"):
         fit(FORMULA, [one, one], engine="statsmodels")
+
+
+def test_report_writes_the_pooled_numbers_in_both_languages():
+    pooled = pool(fits(), df_complete="fits")
+    row = pooled.fixed.loc["x"]
+    nl, en = pooled.report("nl"), pooled.report("en", labels={"x": ("x-waarde", "the x value")})
+    # the pooled estimate, its Barnard-Rubin df and the number of imputations, as written
+    assert f"b = {row['estimate']:.2f}".replace(".", ",") in nl
+    assert f"t({row['df']:.1f})".replace(".", ",") in nl
+    assert f"b = {row['estimate']:.2f}" in en and f"t({row['df']:.1f})" in en
+    assert f"m = {pooled.m} geïmputeerde datasets" in nl and "Barnard en Rubin" in nl
+    assert f"m = {pooled.m} imputed data sets" in en and "Barnard-Rubin" in en
+    # the term with the largest fmi is named by its label
+    top = pooled.fixed["fmi"].drop("Intercept").idxmax()
+    assert f"{pooled.fixed.loc[top, 'fmi']:.0%}" in en
+    assert ("the x value" in en.split("fraction of missing information")[1]) == (top == "x")
+    assert "variance" in en  # the variance partition of the mean components
+
+
+def test_report_without_complete_data_df_names_rubins_rule_and_the_method():
+    gees = [fit_gee("hi ~ x + z", d.assign(hi=(d["y"] > d["y"].median()).astype(int)), cluster="g")
+            for d in imputed()]
+    pooled = pool(gees)
+    pooled.method = "Imputed by a joint multilevel model."
+    en = pooled.report("en")
+    assert "Rubin's 1987 degrees of freedom" in en
+    assert "Imputed by a joint multilevel model." in en
+    assert "Of the total variance" not in en

@@ -38,6 +38,7 @@ from scipy import stats
 from lerendtransformeren.exceptions import SpecificationError
 from lerendtransformeren.multilevel.display import pooled_view
 from lerendtransformeren.multilevel.results import MultilevelResult
+from lerendtransformeren.presenters import present
 
 __all__ = ["pool", "pool_wald", "rubin", "wald_d1", "PooledResult", "RubinPooled"]
 
@@ -254,6 +255,10 @@ class PooledResult:
     conf_level: float = 0.95
     kind: str = ""
     df_rule: str = field(default="")
+    #: Reference category per treatment-coded factor (from the first fit's model frame).
+    references: dict = field(default_factory=dict)
+    #: How the data sets were imputed, when known (set by ``Imputed.fit``); one line.
+    method: str = ""
 
     def wald(self, terms) -> pd.Series:
         """D1 test that ``terms`` (fixed-effect names) are jointly 0; see :func:`wald_d1`.
@@ -271,6 +276,28 @@ class PooledResult:
                       None if dfc is None else float(np.mean(dfc[idx])))
         out.attrs["terms"] = terms
         return out
+
+    def report(self, lang: str = "nl", *, labels=None) -> str:
+        """APA-style sentences on the pooled fixed effects, the variance partition and the pooling.
+
+        Written by the presentation layer (``present("pooled.report", ...)``), as
+        :meth:`MultilevelResult.report`: one sentence per fixed effect with its pooled
+        estimate, interval, t(df) and p; the variance partition of the mean variance
+        components; and a sentence on the number of imputations, the df rule and the
+        largest fraction of missing information.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lerendtransformeren.synthetic import nested_example
+        >>> from lerendtransformeren.multilevel import fit
+        >>> d = nested_example()
+        >>> rng = np.random.default_rng(1)
+        >>> sets = [d.assign(y=d["y"] + rng.normal(0, 0.1, len(d))) for _ in range(3)]
+        >>> print(fit("y ~ wave + (1 | org/team)", sets).report(lang="en"))  # doctest: +ELLIPSIS
+        The effect of time (per wave) was b = ... Estimates were pooled over m = 3 imputed data sets by Rubin's rules ...
+        """
+        return present("pooled.report", self, lang=lang, labels=labels)
 
     def __repr__(self) -> str:
         return pooled_view(self).text()
@@ -425,9 +452,11 @@ def pool(results, df_complete=None, conf_level: float = 0.95) -> PooledResult:
     if variance is not None:
         notes.append("Variance components: the mean over the imputations (as mitml); no test.")
     first = results[0]
+    frame = getattr(first, "frame", None)
+    references = dict(frame.factor_references()) if hasattr(frame, "factor_references") else {}
     return PooledResult(pooled.table[_FIXED_COLUMNS], variance, len(results), notes, pooled,
                         formula=str(getattr(first, "formula", "")), conf_level=conf_level, kind=kinds.pop(),
-                        df_rule=rule)
+                        df_rule=rule, references=references)
 
 
 def pool_wald(results, terms, df_complete=None) -> pd.Series:

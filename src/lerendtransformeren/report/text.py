@@ -677,6 +677,52 @@ def model_report(result: Any, lang: str = "nl", *, labels: Mapping[Hashable, str
 
 
 
+_POOLED_TEXT: dict[str, Label] = {
+    "barnard": Label(
+        "De schattingen zijn gecombineerd over m = {m} geïmputeerde datasets volgens de regels van Rubin "
+        "(vrijheidsgraden volgens Barnard en Rubin).",
+        "Estimates were pooled over m = {m} imputed data sets by Rubin's rules (Barnard-Rubin degrees of freedom).",
+    ),
+    "rubin": Label(
+        "De schattingen zijn gecombineerd over m = {m} geïmputeerde datasets volgens de regels van Rubin "
+        "(vrijheidsgraden volgens Rubin, 1987).",
+        "Estimates were pooled over m = {m} imputed data sets by Rubin's rules (Rubin's 1987 degrees of freedom).",
+    ),
+    "fmi": Label(
+        "Het aandeel ontbrekende informatie (fmi) was het grootst voor {term}: {fmi}.",
+        "The fraction of missing information (fmi) was largest for {term}: {fmi}.",
+    ),
+}
+
+
+@register("pooled.report")
+def pooled_report(result: Any, lang: str = "nl", *, labels: Mapping[Hashable, str | Label] | None = None) -> str:
+    """APA-style sentences on fits pooled over imputed data sets (``PooledResult.report``).
+
+    The pooled fixed effects as :func:`model_report` writes them (t with the pooled df), the
+    variance partition of the mean variance components (when the fits have them), the
+    imputation method when known, and one sentence on the pooling: ``m``, the df rule and
+    the term with the largest fraction of missing information.
+    """
+    check_lang(lang)
+    labels = labels or {}
+    fixed = fixed_effects_text(result.fixed, lang=lang, labels=labels, references=result.references)
+    parts = [fixed]
+    if result.variance is not None:
+        parts.append(variance_sentence(result.variance, lang=lang))
+    if result.method:
+        parts.append(result.method)
+    rule = "rubin" if result.pooled.df_complete is None else "barnard"
+    parts.append(_POOLED_TEXT[rule].pick(lang).format(m=result.m))
+    fmi = result.fixed["fmi"].drop(["Intercept", "(Intercept)"], errors="ignore").dropna()
+    if len(fmi):
+        term = fmi.idxmax()
+        label = labels[term] if term in labels else term_phrase(term, result.references)
+        name = label if isinstance(label, str) else Label.of(label).pick(lang)
+        parts.append(_POOLED_TEXT["fmi"].pick(lang).format(term=name, fmi=fmt_pct(fmi.max(), 0, lang)))
+    return " ".join(p for p in parts if p).strip()
+
+
 @register("gee.report")
 def gee_sentence(
     result: Any,

@@ -9,7 +9,9 @@ The public API in one place (kept small and stable):
   ``scales.reliable_change``...);
 - multilevel models: :func:`fit` (exact nested REML, Satterthwaite or Kenward-Roger df; with
   ``family="binomial"`` or ``"poisson"`` an exact nested GLMM as glmer) and the
-  :mod:`multilevel` subpackage (GEE, power planning);
+  :mod:`multilevel` subpackage (GEE, power planning); :func:`impute`: multilevel multiple
+  imputation (a joint model with random intercepts at every level) whose data sets
+  :func:`fit` pools;
 - reports: the :mod:`report` subpackage (tables with small-cell suppression, figures,
   Dutch/English text, HTML/Word/Markdown);
 - the programme as data: :mod:`study` (measures, goal plans, loading a study folder);
@@ -45,7 +47,7 @@ from lerendtransformeren.exceptions import (
     SpecificationError,
 )
 from lerendtransformeren.io import TableRead, read_codebook, read_table, write_table
-from lerendtransformeren.multilevel import GLMMResult, MultilevelResult, fit, fit_gee
+from lerendtransformeren.multilevel import GLMMResult, Imputed, MultilevelResult, fit, fit_gee, impute
 
 if TYPE_CHECKING:
     from lerendtransformeren import goalreport, report, study
@@ -80,6 +82,8 @@ __all__ = [
     "validate",
     "fit",
     "fit_gee",
+    "impute",
+    "Imputed",
     "MultilevelResult",
     "GLMMResult",
     "Validated",

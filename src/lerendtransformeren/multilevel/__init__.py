@@ -16,6 +16,9 @@
 - :func:`pool`: fits on multiply imputed data sets pooled by Rubin's rules (Barnard-Rubin
   df, riv, fmi), ``pooled.wald(terms)`` / :func:`pool_wald` the D1 test, :func:`rubin` and
   :func:`wald_d1` on arrays (:mod:`~lerendtransformeren.multilevel.pooling`; R: ``mitml``);
+- :func:`impute`: multilevel multiple imputation by a joint model (jomo's, with random
+  intercepts at every nesting level; :mod:`~lerendtransformeren.multilevel.imputation`),
+  giving an :class:`Imputed` that ``fit(formula, imp)`` pools;
 - :mod:`~lerendtransformeren.multilevel.power`: design and power planning (closed forms);
 - :mod:`~lerendtransformeren.multilevel.simulation`: power by simulation for any model the
   engine fits (R: ``simr::powerSim``, ``simr::powerCurve``).
@@ -65,6 +68,7 @@ from lerendtransformeren.multilevel.effects import icc, null_icc, r2, standardiz
 from lerendtransformeren.multilevel.fitting import fit
 from lerendtransformeren.multilevel.gee import GEEResult, fit_gee
 from lerendtransformeren.multilevel.glmm_results import GLMMResult
+from lerendtransformeren.multilevel.imputation import Imputed, impute
 from lerendtransformeren.multilevel.inference import lrt
 from lerendtransformeren.multilevel.pooling import PooledResult, pool, pool_wald, rubin, wald_d1
 from lerendtransformeren.multilevel.results import MultilevelResult
@@ -91,5 +95,7 @@ __all__ = [
     "rubin",
     "wald_d1",
     "PooledResult",
+    "impute",
+    "Imputed",
     "simulation",
 ]

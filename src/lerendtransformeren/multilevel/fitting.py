@@ -165,9 +165,23 @@ def fit(formula: str, data: pd.DataFrame, reml: bool = True, engine: str = "nest
     context = capture_context(1)
     options = dict(reml=reml, engine=engine, conf_level=conf_level, ddf=ddf, family=family, nagq=nagq,
                    transform_rows=transform_rows)
-    if isinstance(data, (list, tuple)):
+    if isinstance(data, (list, tuple)) or hasattr(data, "datasets"):
         return _fit_imputed(formula, data, context, options)
     return _fit_one(formula, data, context, **options)
+
+
+def fit_imputed(formula: str, imputed, context, *, reml: bool = True, engine: str = "nested",
+                conf_level: float = 0.95, ddf: str | None = None, family: str | None = None, nagq: int = 1,
+                transform_rows: str = "all"):
+    """:func:`fit` on the data sets of an :class:`~.imputation.Imputed` (its ``.fit``), pooled.
+
+    ``context``: the formula namespace of the caller (``frame.capture_context``).
+    """
+    if engine not in ("nested", "statsmodels"):
+        raise SpecificationError(f"engine must be 'nested' or 'statsmodels', got {engine!r}.")
+    options = dict(reml=reml, engine=engine, conf_level=conf_level, ddf=ddf, family=family, nagq=nagq,
+                   transform_rows=transform_rows)
+    return _fit_imputed(formula, imputed, context, options)
 
 
 def _fit_one(formula: str, data: pd.DataFrame, context, *, reml, engine, conf_level, ddf, family, nagq,
@@ -198,6 +212,8 @@ def _fit_imputed(formula: str, datasets, context, options: dict):
     Satterthwaite or Kenward-Roger df, as ``mitml::testEstimates`` with a vector ``df.com``);
     GLMMs with Wald z tests use Rubin's (1987) large-sample df.
     """
+    imputed = datasets if hasattr(datasets, "datasets") else None
+    datasets = list(imputed.datasets) if imputed is not None else datasets
     if len(datasets) < 2:
         raise SpecificationError(
             f"A list of data sets means multiply imputed data, which needs at least 2 data sets; got "
@@ -210,7 +226,10 @@ def _fit_imputed(formula: str, datasets, context, options: dict):
         raise SpecificationError("Pooling over imputed data sets needs engine='nested'.")
     fits = [_fit_one(formula, d, context, **options) for d in datasets]
     wald = options["family"] is not None and options["ddf"] in (None, "Wald")
-    return pool(fits, df_complete=None if wald else "fits", conf_level=options["conf_level"])
+    pooled = pool(fits, df_complete=None if wald else "fits", conf_level=options["conf_level"])
+    if imputed is not None:  # an Imputed (duck-typed: this module does not import imputation)
+        pooled.notes.append(imputed.notes[0])
+    return pooled
 
 
 def _fit_statsmodels(formula: str, data: pd.DataFrame, reml: bool, conf_level: float = 0.95, context=None,

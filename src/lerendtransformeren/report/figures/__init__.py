@@ -19,7 +19,8 @@ inference about the offer; the multilevel model is for that), as the captions sa
 The figures live in submodules, all re-exported here: :mod:`.base` (:class:`Figure`,
 :data:`STYLE` and shared helpers), :mod:`.trajectories`, :mod:`.reliability` (reliability
 and reliable change), :mod:`.gas`, :mod:`.forest` (forest and caterpillar plots),
-:mod:`.power` and :mod:`.marginal` (estimated marginal means of a model).
+:mod:`.power`, :mod:`.marginal` (estimated marginal means of a model) and
+:mod:`.imputation` (trace plots of the imputation sampler).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from lerendtransformeren.report.figures.base import STYLE, Figure
 from lerendtransformeren.report.figures.diagnostics import plot_diagnostics
 from lerendtransformeren.report.figures.forest import plot_caterpillar, plot_fixed, plot_forest
 from lerendtransformeren.report.figures.gas import plot_gas
+from lerendtransformeren.report.figures.imputation import plot_imputation_trace
 from lerendtransformeren.report.figures.marginal import plot_marginal_means
 from lerendtransformeren.report.figures.power import plot_power_curve
 from lerendtransformeren.report.figures.reliability import (
@@ -55,4 +57,5 @@ __all__ = [
     "plot_fixed",
     "plot_diagnostics",
     "plot_marginal_means",
+    "plot_imputation_trace",
 ]

@@ -82,6 +82,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_glmm.py
 	$(BIN)/python benchmarks/bench_io.py
 	$(BIN)/python benchmarks/bench_reliability.py
+	$(BIN)/python benchmarks/bench_import.py
 
 # Refresh the constraints after changing dependencies (review the diff before committing).
 lock: $(STAMP)

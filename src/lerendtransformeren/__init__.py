@@ -24,42 +24,79 @@ The public API in one place (kept small and stable):
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("lerendtransformeren")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+unknown"
-
 import importlib
 from typing import TYPE_CHECKING
 
-# ``display`` is reachable as ``lt.display`` but not in __all__: ``from lerendtransformeren
-# import *`` in a notebook must not hide IPython's display() function.
-from lerendtransformeren import design, display, exceptions, io, multilevel, scales, synthetic
-from lerendtransformeren.design import GOALS, Validated, ValidationReport, goals_table, validate
-from lerendtransformeren.display import set_display
-from lerendtransformeren.exceptions import (
-    ConvergenceError,
-    DataError,
-    FamilyWarning,
-    SingularFitWarning,
-    SpecificationError,
-)
-from lerendtransformeren.io import TableRead, read_codebook, read_table, write_table
-from lerendtransformeren.multilevel import GLMMResult, Imputed, MultilevelResult, fit, fit_gee, impute
+# The facade loads nothing until a name is asked for (PEP 562 module ``__getattr__``):
+# ``import lerendtransformeren`` takes a few milliseconds, and ``lt.fit``, ``lt.scales``,
+# ``from lerendtransformeren import read_table`` load just the subpackage that holds the
+# name, with what it needs (scipy for the models, statsmodels only for GEE and the
+# statsmodels engine, the report layer's matplotlib and python-docx only for ``lt.report``).
+# The worker processes of a power simulation load only what a refit needs.
 
-if TYPE_CHECKING:
-    from lerendtransformeren import goalreport, report, study
+#: The subpackages and modules reachable as attributes (``lt.multilevel``).
+#: ``display`` is reachable as ``lt.display`` but not in __all__: ``from lerendtransformeren
+#: import *`` in a notebook must not hide IPython's display() function.
+_SUBMODULES = frozenset({
+    "design", "display", "exceptions", "goalreport", "io", "lang", "multilevel", "presenters",
+    "report", "scales", "study", "synthetic", "vocabulary",
+})
+
+#: Every other public name -> the module it comes from.
+_NAMES = {
+    **dict.fromkeys(("GOALS", "Validated", "ValidationReport", "goals_table", "validate"),
+                    "lerendtransformeren.design"),
+    "set_display": "lerendtransformeren.display",
+    **dict.fromkeys(("ConvergenceError", "DataError", "FamilyWarning", "SingularFitWarning",
+                     "SpecificationError"), "lerendtransformeren.exceptions"),
+    **dict.fromkeys(("TableRead", "read_codebook", "read_table", "write_table"), "lerendtransformeren.io"),
+    **dict.fromkeys(("GLMMResult", "Imputed", "MultilevelResult", "fit", "fit_gee", "impute"),
+                    "lerendtransformeren.multilevel"),
+}
+
+if TYPE_CHECKING:  # what the names are, for type checkers and editors (and tests/test_layers.py)
+    from lerendtransformeren import design, display, exceptions, goalreport, io, multilevel, report
+    from lerendtransformeren import scales, study, synthetic
+    from lerendtransformeren.design import GOALS, Validated, ValidationReport, goals_table, validate
+    from lerendtransformeren.display import set_display
+    from lerendtransformeren.exceptions import (
+        ConvergenceError,
+        DataError,
+        FamilyWarning,
+        SingularFitWarning,
+        SpecificationError,
+    )
+    from lerendtransformeren.io import TableRead, read_codebook, read_table, write_table
+    from lerendtransformeren.multilevel import GLMMResult, Imputed, MultilevelResult, fit, fit_gee, impute
+
+    __version__: str
 
 
 def __getattr__(name: str):
-    # The report layer (matplotlib, seaborn, jinja2, python-docx) loads on first use of
-    # ``lt.report``: scoring and model fitting, and every worker process of a power
-    # simulation, start without it (about 2 s less per process).
-    if name in ("report", "study", "goalreport"):
-        return importlib.import_module(f"lerendtransformeren.{name}")
-    raise AttributeError(f"module 'lerendtransformeren' has no attribute {name!r}")
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    elif name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name]), name)
+    elif name == "__version__":
+        value = _version()
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # the next look-up finds it without this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _SUBMODULES | set(_NAMES) | {"__version__"})
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # 40 ms: only when asked
+
+    try:
+        return version("lerendtransformeren")
+    except PackageNotFoundError:  # running from a source tree without installation
+        return "0.0.0+unknown"
+
 
 __all__ = [
     "__version__",

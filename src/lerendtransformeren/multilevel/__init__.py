@@ -43,6 +43,7 @@ Bonferroni, Holm or no adjustment, within each ``by`` group). Both return a tabl
 waves (:func:`lerendtransformeren.report.figures.plot_marginal_means`). GLMMs give them on
 the link scale (Wald z) or, with ``type="response"``, as probabilities or rates.
 
+>>> from lerendtransformeren.multilevel import fit
 >>> from lerendtransformeren.synthetic import nested_example
 >>> m = fit("y ~ C(wave) + (1 | org/team)", nested_example())
 >>> m.marginal_means("wave").table.round(2).head(3)
@@ -62,17 +63,63 @@ the link scale (Wald z) or, with ``type="response"``, as probabilities or rates.
 
 from __future__ import annotations
 
-from lerendtransformeren.multilevel import simulation
-from lerendtransformeren.multilevel.bootstrap import IccR2Bootstrap, bootstrap_icc_r2
-from lerendtransformeren.multilevel.effects import icc, null_icc, r2, standardized_effect, variance_components
-from lerendtransformeren.multilevel.fitting import fit
-from lerendtransformeren.multilevel.gee import GEEResult, fit_gee
-from lerendtransformeren.multilevel.glmm_results import GLMMResult
-from lerendtransformeren.multilevel.imputation import Imputed, impute
-from lerendtransformeren.multilevel.inference import lrt
-from lerendtransformeren.multilevel.pooling import PooledResult, pool, pool_wald, rubin, wald_d1
-from lerendtransformeren.multilevel.results import MultilevelResult
-from lerendtransformeren.multilevel.robust import CR2, cr2
+import importlib
+from typing import TYPE_CHECKING
+
+# Names load on first use (PEP 562 module ``__getattr__``): ``fit`` brings the engine and
+# scipy but not statsmodels, which only ``fit_gee`` (and ``fit(..., engine="statsmodels")``)
+# needs; the simulation, bootstrap and pooling code load when asked for.
+
+#: Each public name -> the module that defines it.
+_NAMES = {
+    "fit": "fitting",
+    "lrt": "inference",
+    "MultilevelResult": "results",
+    "GLMMResult": "glmm_results",
+    "fit_gee": "gee",
+    "GEEResult": "gee",
+    **dict.fromkeys(("icc", "null_icc", "r2", "standardized_effect", "variance_components"), "effects"),
+    "bootstrap_icc_r2": "bootstrap",
+    "IccR2Bootstrap": "bootstrap",
+    **dict.fromkeys(("Imputed", "impute"), "imputation"),
+    **dict.fromkeys(("PooledResult", "pool", "pool_wald", "rubin", "wald_d1"), "pooling"),
+    "CR2": "robust",
+    "cr2": "robust",
+}
+
+if TYPE_CHECKING:  # what the names are, for type checkers and editors (and tests/test_layers.py)
+    from lerendtransformeren.multilevel import simulation
+    from lerendtransformeren.multilevel.bootstrap import IccR2Bootstrap, bootstrap_icc_r2
+    from lerendtransformeren.multilevel.effects import icc, null_icc, r2, standardized_effect, variance_components
+    from lerendtransformeren.multilevel.fitting import fit
+    from lerendtransformeren.multilevel.gee import GEEResult, fit_gee
+    from lerendtransformeren.multilevel.glmm_results import GLMMResult
+    from lerendtransformeren.multilevel.imputation import Imputed, impute
+    from lerendtransformeren.multilevel.inference import lrt
+    from lerendtransformeren.multilevel.pooling import PooledResult, pool, pool_wald, rubin, wald_d1
+    from lerendtransformeren.multilevel.results import MultilevelResult
+    from lerendtransformeren.multilevel.robust import CR2, cr2
+
+
+def __getattr__(name: str):
+    if name in _NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+    elif not name.startswith("_"):  # a submodule: ``multilevel.power``, ``multilevel.simulation``
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # the next look-up finds it without this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "fit",

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from lerendtransformeren.exceptions import DataError, SpecificationError
 
@@ -142,6 +141,8 @@ def reliable_change(
     change = post_s - pre_s
     s_diff = np.sqrt(2.0) * sd_pre * np.sqrt(1.0 - reliability)
     rci = change / s_diff
+    from scipy import stats  # here, not at the top: scoring imports this module
+
     crit = stats.norm.ppf(0.5 + level / 2)
     better = -rci if direction == "lower_is_better" else rci
     cls = np.select([better > crit, better < -crit], ["improved", "deteriorated"], "unchanged").astype(object)
@@ -241,4 +242,6 @@ def reliable_change_threshold(sd_pre: float, reliability: float, *, level: float
     if not 0 < level < 1:
         raise SpecificationError(f"level must lie in (0, 1), got {level}.")
     s_diff = np.sqrt(2.0) * sd_pre * np.sqrt(1.0 - reliability)
+    from scipy import stats
+
     return float(stats.norm.ppf(0.5 + level / 2) * s_diff)

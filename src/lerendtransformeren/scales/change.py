@@ -161,8 +161,16 @@ def reliable_change(
 def _kiresuk_sherman(x: np.ndarray, weights: np.ndarray, rho: float) -> np.ndarray:
     """Vectorised Kiresuk-Sherman T over rows of ``x``; NaN goals are left out per row."""
     w = np.where(np.isnan(x), 0.0, weights)
-    num = 10.0 * np.nansum(w * x, axis=1)
-    den = np.sqrt((1.0 - rho) * (w**2).sum(axis=1) + rho * w.sum(axis=1) ** 2)
+    return _kiresuk_sherman_t(np.nansum(w * x, axis=1), (w**2).sum(axis=1), w.sum(axis=1), rho)
+
+
+def _kiresuk_sherman_t(weighted: np.ndarray, sum_w2: np.ndarray, sum_w: np.ndarray, rho: float) -> np.ndarray:
+    """Kiresuk-Sherman T from the per-row sums of w x, w^2 and w over the goals scored.
+
+    The scorer (equal weights, integer codes) passes its exact integer sums and counts.
+    """
+    num = 10.0 * weighted
+    den = np.sqrt((1.0 - rho) * sum_w2 + rho * sum_w**2)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, 50.0 + num / den, np.nan)
 

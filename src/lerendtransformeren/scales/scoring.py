@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from lerendtransformeren.exceptions import DataError, MissingItemRuleWarning, SpecificationError
-from lerendtransformeren.scales.change import _kiresuk_sherman
+from lerendtransformeren.scales.change import _kiresuk_sherman, _kiresuk_sherman_t
 from lerendtransformeren.scales.instrument import Instrument, Score, get
 
 __all__ = ["score", "row_accounting", "check_test_vectors"]
@@ -19,6 +19,7 @@ __all__ = ["score", "row_accounting", "check_test_vectors"]
 _ACCOUNTING = ("n_insufficient", "n_scored", "n_not_administered", "n_too_few", "missing_rule")
 
 _MAX_SHOWN = 5
+_CHUNK = 1 << 16  # rows per stretch in _coded_block: 512 KB of floats, kept in cache
 
 
 def _resolve(code_or_codes: str | Instrument | Sequence[str | Instrument]) -> list[Instrument]:
@@ -60,10 +61,14 @@ def _numeric_column(col: pd.Series, name: str, value_labels: Mapping | None) -> 
     return converted.to_numpy(dtype=float)
 
 
-def _item_block(
+def _item_arrays(
     df: pd.DataFrame, inst: Instrument, prefix: str, value_labels: Mapping | None
-) -> np.ndarray:
-    """Raw item matrix (rows x items), range-checked, reverse keys applied."""
+) -> tuple[list[str], list[np.ndarray]]:
+    """The instrument's item columns, each as a float array (NaN = missing), unchecked.
+
+    A float64 column is used as it is (a read-only view, no copy); other columns go
+    through :func:`_numeric_column` (text codes mapped or rejected).
+    """
     columns = [prefix + item for item in inst.items]
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -73,17 +78,30 @@ def _item_block(
             f"{len(columns)} missing). Rename the columns to {columns[0]}..{columns[-1]} "
             "or pass prefix= for wide data (e.g. prefix='t0_')."
         )
-    duplicated = sorted({c for c in columns if list(df.columns).count(c) > 1})
-    if duplicated:
-        raise DataError(f"item column(s) {duplicated} occur more than once in the data. Keep one of each.")
-    x = np.column_stack([_numeric_column(df[c], c, value_labels) for c in columns])
+    if not df.columns.is_unique:
+        repeated = set(df.columns[df.columns.duplicated()])
+        duplicated = sorted({c for c in columns if c in repeated})
+        if duplicated:
+            raise DataError(f"item column(s) {duplicated} occur more than once in the data. Keep one of each.")
+    arrays = []
+    for c in columns:
+        col = df[c]
+        if isinstance(col.dtype, np.dtype) and col.dtype == np.float64:
+            arrays.append(col.to_numpy())
+        else:
+            arrays.append(_numeric_column(col, c, value_labels))
+    return columns, arrays
+
+
+def _check_range(x: np.ndarray, inst: Instrument, columns: list[str], index: pd.Index) -> None:
+    """DataError naming item, values and rows for responses that are not integer codes in range."""
     observed = ~np.isnan(x)
     with np.errstate(invalid="ignore"):
         bad = observed & ((x < inst.response_min) | (x > inst.response_max) | (x != np.round(x)))
     if bad.any():
         parts = []
         for j in np.flatnonzero(bad.any(axis=0))[:_MAX_SHOWN]:
-            rows = df.index[bad[:, j]]
+            rows = index[bad[:, j]]
             vals = sorted(set(x[bad[:, j], j].tolist()))[:_MAX_SHOWN]
             parts.append(f"{columns[j]!r}: values {vals} in rows {_rows(rows)}")
         raise DataError(
@@ -91,16 +109,99 @@ def _item_block(
             f"{inst.response_min}..{inst.response_max}: " + "; ".join(parts) + ". "
             "Check the coding (e.g. 1..3 instead of 0..2) and declare user-missing codes such as 9 or 99 as missing."
         )
+
+
+def _float_block(arrays: list[np.ndarray], columns: list[str], inst: Instrument, index: pd.Index) -> np.ndarray:
+    """Item matrix (rows x items) as float, range-checked, reverse keys applied."""
+    x = np.column_stack(arrays)
+    _check_range(x, inst, columns, index)
     if inst.reverse:
         rev = [inst.items.index(i) for i in inst.reverse]
         x[:, rev] = inst.response_min + inst.response_max - x[:, rev]
     return x
 
 
-def _round_half_away(v: np.ndarray, digits: int) -> np.ndarray:
-    """Round half away from zero (SPSS ``RND``), robust to binary representation error."""
+def _item_block(
+    df: pd.DataFrame, inst: Instrument, prefix: str, value_labels: Mapping | None
+) -> np.ndarray:
+    """Raw item matrix (rows x items), range-checked, reverse keys applied."""
+    columns, arrays = _item_arrays(df, inst, prefix, value_labels)
+    return _float_block(arrays, columns, inst, df.index)
+
+
+def _int_type(bound: int) -> type | None:
+    """The smallest signed integer type holding ``-bound..bound`` (None beyond int32)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if bound <= np.iinfo(dtype).max:
+            return dtype
+    return None
+
+
+def _code_chunk(v: np.ndarray, code: np.ndarray, answered: np.ndarray, unequal: np.ndarray,
+                lo: int, hi: int, flip: bool) -> bool:
+    """One stretch of one item into ``code`` and ``answered``; False if a response is not a code.
+
+    The float values are cast to the integer type and clipped to the range; an integer
+    code in range is then equal to its float, any other response (a fraction, a code out
+    of range, infinity) is not, and NaN never is: so the unequal count is the missing
+    count exactly when every answered response is a code.
+    """
+    np.isnan(v, out=answered)
+    with np.errstate(invalid="ignore"):
+        np.copyto(code, v, casting="unsafe")  # NaN and values beyond the type: any code
+    np.clip(code, lo, hi, out=code)
+    if np.count_nonzero(np.not_equal(code, v, out=unequal)) != np.count_nonzero(answered):
+        return False
+    if flip:
+        np.subtract(lo + hi, code, out=code)
+    np.logical_not(answered, out=answered)
+    np.multiply(code, answered, out=code)  # 0 where missing
+    return True
+
+
+def _coded_block(arrays: list[np.ndarray], inst: Instrument) -> tuple[np.ndarray, np.ndarray] | None:
+    """Items as integer codes, one row per item: ``(codes, answered)``, or None.
+
+    ``codes`` holds the reverse-keyed response, 0 where missing; ``answered`` is True
+    where an item was answered. None when a response is not an integer code in the
+    range (the caller then raises the detailed DataError) or the range is too wide for
+    int32. Each item is read in stretches of ``_CHUNK`` rows, so that its three passes
+    (NaN test, cast, comparison) read it from memory once.
+    """
+    lo, hi = inst.response_min, inst.response_max
+    dtype = _int_type(max(abs(lo), abs(hi), abs(lo + hi)))
+    if dtype is None:
+        return None
+    n = len(arrays[0])
+    codes = np.empty((len(arrays), n), dtype=dtype)
+    answered = np.empty((len(arrays), n), dtype=bool)
+    unequal = np.empty(min(n, _CHUNK), dtype=bool)
+    reverse = {inst.items.index(i) for i in inst.reverse}
+    for j, v in enumerate(arrays):
+        for start in range(0, n, _CHUNK):
+            part = slice(start, start + _CHUNK)
+            piece = v[part]
+            if not _code_chunk(piece, codes[j, part], answered[j, part], unequal[: len(piece)], lo, hi, j in reverse):
+                return None
+    return codes, answered
+
+
+def _round_half_away(v: np.ndarray, digits: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Round half away from zero (SPSS ``RND``), robust to binary representation error.
+
+    ``sign(v) * floor(|v| * 10**digits + 0.5 + 1e-9) / 10**digits``, step by step in
+    place; ``out`` may be ``v`` itself.
+    """
     factor = 10.0**digits
-    return np.sign(v) * np.floor(np.abs(v) * factor + 0.5 + 1e-9) / factor
+    magnitude = np.abs(v)
+    magnitude *= factor
+    magnitude += 0.5
+    magnitude += 1e-9
+    np.floor(magnitude, out=magnitude)
+    result = np.sign(v, out=out)
+    result *= magnitude
+    result /= factor
+    return result
 
 
 def _count(value, name: str, n_items: int) -> int:
@@ -170,13 +271,31 @@ def _rule(s: Score, needed: int, of: int) -> dict:
     }
 
 
+def _combine(parts: list[np.ndarray], aggregation: str) -> tuple[np.ndarray, np.ndarray]:
+    """A composite of component scores, ``(value, short)``: NaN where any component is.
+
+    The components are added left to right, as numpy's row sum of the stacked components
+    adds fewer than eight; the mean divides that sum by their number.
+    """
+    value = parts[0].copy()
+    short = np.isnan(parts[0])
+    for part in parts[1:]:
+        value += part
+        short |= np.isnan(part)
+    if aggregation != "sum":
+        value /= len(parts)
+    return value, short
+
+
 def _score_instrument(
     x: np.ndarray, inst: Instrument, needed: Mapping[str, int] | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
-    """Scores of one instrument and, per score, its rule and row counts.
+    """Scores of one instrument from its float block and, per score, its rule and row counts.
 
     ``needed`` overrides the definition's ``min_answered`` per item-based score; a plain
-    sum then becomes a prorated sum (mean of answered x number of items).
+    sum then becomes a prorated sum (mean of answered x number of items). The plain float
+    version of :func:`_score_coded`: :func:`score` uses it for response ranges too wide
+    for int32 codes, and the tests hold the integer-code scorer to its numbers bit for bit.
     """
     needed = needed or {}
     answered = ~np.isnan(x)
@@ -204,9 +323,8 @@ def _score_instrument(
                     ]
             rule = _rule(s, need, len(idx))
         else:
-            comps = np.column_stack([values[c] for c in s.of_scores])
-            enough = ~np.isnan(comps).any(axis=1)
-            v = comps.sum(axis=1) if s.aggregation == "sum" else comps.mean(axis=1)
+            v, short = _combine([values[c] for c in s.of_scores], s.aggregation)
+            enough = ~short
             rule = _rule(s, len(s.of_scores), len(s.of_scores))
         v = np.where(enough, v * s.multiply + s.add, np.nan)
         if s.rounding is not None:
@@ -220,6 +338,97 @@ def _score_instrument(
         }
     values["n_answered"] = answered.sum(axis=1).astype(float)
     return values, info
+
+
+def _row_sum(block: np.ndarray, rows: Sequence[int], bound: int) -> np.ndarray:
+    """Sum of some rows of an integer or boolean block, in an integer type holding ``bound``."""
+    total = block[rows[0]].astype(_int_type(bound) or np.int64)
+    for r in rows[1:]:
+        np.add(total, block[r], out=total)
+    return total
+
+
+def _apply_rule(row: np.ndarray, short: np.ndarray, s: Score, *, from_items: bool) -> None:
+    """In place: ``row`` x multiply + add, NaN where ``short``, then rounded; as _score_instrument.
+
+    For a score from items the identity transformation (x 1 + 0) is skipped: it changes
+    nothing there, because the value comes from integer codes and is never -0.0 (the one
+    number that ``+ 0`` changes). A composite may combine rounded components that are
+    -0.0, so it always takes both steps.
+    """
+    if not (from_items and s.multiply == 1.0 and s.add == 0.0):
+        np.multiply(row, s.multiply, out=row)
+        np.add(row, s.add, out=row)
+    np.copyto(row, np.nan, where=short)
+    if s.rounding is not None:
+        _round_half_away(row, s.rounding, out=row)
+
+
+def _from_items(row: np.ndarray, codes: np.ndarray, answered: np.ndarray, idx: list[int], n: np.ndarray,
+                need: int, s: Score, bound: int) -> None:
+    """The aggregate of an item-based score into ``row``, before transformation and rule.
+
+    Integer sums divided by integer counts: ``true_divide`` casts both to float first,
+    which is what the float scorer's ``total / n`` does with the same (exact) numbers.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = _row_sum(codes, idx, bound)
+        if s.aggregation == "kiresuk_sherman":  # equal weights: sum w x = total, sum w^2 = sum w = n
+            count = n.astype(float)
+            np.copyto(row, _kiresuk_sherman_t(total.astype(float), count, count, s.rho))
+            return
+        if s.aggregation == "sum" and need == len(idx):
+            np.copyto(row, total)
+            return
+        np.true_divide(total, n, out=row)
+        if s.aggregation != "mean":  # prorated: mean of answered x number of items
+            np.multiply(row, len(idx), out=row)
+            if s.aggregation == "sum":
+                np.copyto(row, total, where=n == len(idx))  # complete rows: the exact sum
+
+
+def _score_coded(
+    codes: np.ndarray, answered: np.ndarray, inst: Instrument, out: np.ndarray,
+    needed: Mapping[str, int] | None = None,
+) -> dict[str, dict]:
+    """Scores of one instrument from its integer codes, written into the rows of ``out``.
+
+    The same numbers as :func:`_score_instrument` on the float block, bit for bit: sums
+    and counts of integer codes are exact in any order, and every floating-point step
+    (division by the count, prorating, transformation, rounding) is the same operation on
+    the same operands. ``out`` has one row per score and a last row for ``n_answered``;
+    the returned dict holds each score's rule and row counts.
+    """
+    needed = needed or {}
+    position = {item: j for j, item in enumerate(inst.items)}
+    largest = max(abs(inst.response_min), abs(inst.response_max))
+    values: dict[str, np.ndarray] = {}
+    info: dict[str, dict] = {}
+    for row, s in zip(out, inst.scores):
+        if s.items:
+            idx = [position[i] for i in s.items]
+            need = needed.get(s.name, s.min_answered)
+            n = _row_sum(answered, idx, len(idx))
+            short, none_answered = n < need, n == 0
+            _from_items(row, codes, answered, idx, n, need, s, largest * len(idx))
+            rule = _rule(s, need, len(idx))
+        else:
+            union = [position[i] for i in inst.score_items(s.name)]
+            none_answered = _row_sum(answered, union, len(union)) == 0
+            value, short = _combine([values[c] for c in s.of_scores], s.aggregation)
+            np.copyto(row, value)
+            rule = _rule(s, len(s.of_scores), len(s.of_scores))
+        _apply_rule(row, short, s, from_items=bool(s.items))
+        values[s.name] = row
+        n_short = int(np.count_nonzero(short))
+        info[s.name] = {
+            "rule": rule,
+            "n_scored": len(row) - n_short,
+            "n_not_administered": int(np.count_nonzero(none_answered)),
+            "n_too_few": int(np.count_nonzero(short & ~none_answered)),
+        }
+    np.copyto(out[len(inst.scores)], _row_sum(answered, range(len(inst.items)), len(inst.items)))
+    return info
 
 
 def _warn_departures(rules: Mapping[str, dict], instruments: list[Instrument], prefix: str) -> None:
@@ -261,8 +470,9 @@ def score(
 
     The scorer applies the reverse keys, the minimum-answered rule, the aggregation
     (sum, mean, prorated sum = mean x number of items, Kiresuk-Sherman T for GAS), the
-    transformation and the rounding of each definition. Work is done on the item block
-    as a numpy array; there is no loop over rows.
+    transformation and the rounding of each definition. The items are checked, keyed and
+    added as small integer codes in numpy (one array row per item); there is no loop
+    over rows.
 
     Parameters
     ----------
@@ -372,23 +582,38 @@ def score(
     prefix = prefix or ""
     instruments = _resolve(code_or_codes)
     needed = _overrides(instruments, min_answered, prefix)
-    columns: dict[str, np.ndarray] = {}
+    names = [f"{prefix}{inst.code}_{name}" for inst in instruments for name in (*inst.score_names(), "n_answered")]
+    clash = sorted({name for name in names if names.count(name) > 1})
+    if clash:
+        raise SpecificationError(
+            f"instruments {[inst.code for inst in instruments]} give the output column(s) {clash} more than "
+            "once. Score them in separate calls (or with different prefix=) and rename before joining."
+        )
+    out = np.empty((len(names), len(df)))  # one row per output column: the frame's one block
     accounting: dict[str, dict] = {key: {} for key in _ACCOUNTING}
+    first = 0
     for inst in instruments:
         own = {name: k for (code, name), k in needed.items() if code == inst.code}
-        values, info = _score_instrument(_item_block(df, inst, prefix, value_labels), inst, own)
-        for name, v in values.items():
-            columns[f"{prefix}{inst.code}_{name}"] = v
+        rows = out[first : first + len(inst.scores) + 1]
+        first += len(rows)
+        columns, arrays = _item_arrays(df, inst, prefix, value_labels)
+        coded = _coded_block(arrays, inst)
+        if coded is not None:
+            info = _score_coded(*coded, inst, rows, own)
+        else:  # a response out of range (raises here) or a range too wide for integer codes
+            values, info = _score_instrument(_float_block(arrays, columns, inst, df.index), inst, own)
+            for row, name in zip(rows, (*inst.score_names(), "n_answered")):
+                row[:] = values[name]
         for name, counts in info.items():
             column = f"{prefix}{inst.code}_{name}"
             accounting["missing_rule"][column] = counts["rule"]
             for key in ("n_scored", "n_not_administered", "n_too_few"):
                 accounting[key][column] = counts[key]
             accounting["n_insufficient"][column] = counts["n_not_administered"] + counts["n_too_few"]
-    out = pd.DataFrame(columns, index=df.index)
-    out.attrs.update(accounting)
+    result = pd.DataFrame(out.T, index=df.index, columns=names, copy=False)
+    result.attrs.update(accounting)
     _warn_departures(accounting["missing_rule"], instruments, prefix)
-    return out
+    return result
 
 
 def row_accounting(scores: pd.DataFrame) -> pd.DataFrame:

@@ -13,8 +13,15 @@ It also times the small fit that simulation-based power repeats thousands of tim
 NestedEngine part (construct + optimize + Satterthwaite) and the whole ``lt.fit`` with its
 ``fixed`` table, for a fit with all variances positive and for one
 whose organisation variance is 0 (singular); best of 20 runs. Targets: the engine part at most 0.03 s, the
-1,000,000-row fit with df under 2 s (1.5 s on an idle machine). Run on demand (not part of
-the tests)::
+1,000,000-row fit with df under 2 s (1.5 s on an idle machine).
+
+For every size it also counts the group-by passes over the rows that the fit with df
+makes, from the DataFrame to the ``fixed`` table (``passes.py``: factorisations, sorts,
+``unique``, ``bincount``, ``reduceat`` over all rows; target at most 40 for 1,000,000
+rows, issue 16), with the count per step, and the peak memory the fit allocates
+(tracemalloc, over the memory in use before it) against the frame's own memory
+(``d.memory_usage(deep=True).sum()``; target at most 3x). Run on demand (not part of the
+tests)::
 
     .venv/bin/python benchmarks/bench_engine.py                 # 1,500 and 40,000 rows
     .venv/bin/python benchmarks/bench_engine.py --sizes 1500 40000 1000000
@@ -27,6 +34,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -34,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from bench_scales import best_of  # noqa: E402 (a sibling script: benchmarks/ is on sys.path)
+from passes import count_passes  # noqa: E402
 from lerendtransformeren.multilevel import fit, inference
 from lerendtransformeren.multilevel.engine import NestedEngine
 from lerendtransformeren.multilevel.frame import build_frame
@@ -113,6 +122,21 @@ def time_ours(d: pd.DataFrame) -> tuple[float, float, float]:
     return time.perf_counter() - t0, res.fixed.loc["wave", "estimate"], res.reml_criterion
 
 
+def passes_and_memory(d: pd.DataFrame) -> tuple[int, str, float, float]:
+    """Passes over the rows of the fit with df (and per step), its peak memory and the frame's, in bytes."""
+    with count_passes(len(d)) as passes:
+        fit(FORMULA, d).fixed
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        fit(FORMULA, d).fixed
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    return passes.total, passes.table(), float(peak), float(d.memory_usage(deep=True).sum())
+
+
 def time_statsmodels(d: pd.DataFrame) -> tuple[float, float]:
     from statsmodels.regression.mixed_linear_model import MixedLM
 
@@ -145,6 +169,7 @@ def main() -> None:
     parser.add_argument("--statsmodels-max", type=int, default=40000, help="largest size for MixedLM")
     parser.add_argument("--no-r", action="store_true", help="skip R lme4/lmerTest")
     parser.add_argument("--no-small", action="store_true", help="skip the small (1,440-row) fit")
+    parser.add_argument("--no-passes", action="store_true", help="skip counting passes and peak memory")
     args = parser.parse_args()
     if not args.no_small:
         time_small()
@@ -168,6 +193,12 @@ def main() -> None:
         else:
             line += f" {'-':>7} {'-':>7}"
         print(line + "  " + "; ".join(notes), flush=True)
+        if not args.no_passes:
+            n_passes, table, peak, own = passes_and_memory(d)
+            print(f"{'':>9} passes over the {len(d):,} rows: {n_passes} ({n_passes / 40:.2f}x the target 40); "
+                  f"peak memory {peak / 1e6:.1f} MB = {peak / own:.2f}x the frame's {own / 1e6:.1f} MB "
+                  f"(target 3x)", flush=True)
+            print(table, flush=True)
 
 
 if __name__ == "__main__":

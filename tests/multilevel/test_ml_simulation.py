@@ -394,16 +394,16 @@ def test_failed_replicates_are_counted_and_reported():
 
 def test_engine_errors_are_counted(monkeypatch):
     model, design = quick()
-    original = simulation.NestedEngine
+    original = simulation.NestedEngine.with_response  # each replicate's engine: the design's, its y swapped in
     calls = {"n": 0}
 
-    def flaky(*args, **kwargs):
+    def flaky(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] % 3 == 0:
             raise np.linalg.LinAlgError("Matrix is not positive definite")
-        return original(*args, **kwargs)
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(simulation, "NestedEngine", flaky)
+    monkeypatch.setattr(simulation.NestedEngine, "with_response", flaky)
     with pytest.warns(ConvergenceWarning, match="2 of 6 replicate fits failed"):
         res = power_simulation(model, design, n_sim=6, seed=1, progress=False)
     assert res.n_failed == 2

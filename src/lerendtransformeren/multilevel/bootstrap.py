@@ -358,7 +358,7 @@ def bootstrap_icc_r2(
         Sample ``i`` uses child ``i`` of ``SeedSequence(seed)``; the same seed gives the
         same intervals for every ``n_jobs``. ``None`` draws fresh entropy, kept in ``.seed``.
     n_jobs : int, default 1
-        Processes (joblib's loky backend), ``-1`` for all cores.
+        Processes (forked on Linux, joblib's loky elsewhere), ``-1`` for all cores.
     conf_level : float, optional
         Level of the intervals; default the fit's ``conf_level``.
     progress : bool, optional

@@ -27,6 +27,7 @@ R equivalent: ``lme4::lmer(..., REML = TRUE)`` and ``lme4::mkLmerDevfun``.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,8 @@ from lerendtransformeren.multilevel.frame import Level
 
 __all__ = ["NestedEngine", "Evaluation", "OptimResult", "central_hessian"]
 
+#: Groups per chunk when the compressed first level is summed (bounds its temporaries).
+_CHUNK = 8192
 #: Diagonal elements of theta below this are a singular fit (lme4's isSingular tol).
 SINGULAR_TOL = 1e-4
 _LOG2PI = np.log(2 * np.pi)
@@ -118,15 +121,14 @@ class NestedEngine:
             self.parents.append(None if prev_starts is None else np.searchsorted(prev_starts, starts))
             prev_starts = starts
         # units in sorted order -> original level code (for labels)
-        self.unit_codes = [lev.codes[order][s] for lev, s in zip(levels, self.unit_starts)]
+        self.unit_codes = [lev.codes[order[s]] for lev, s in zip(levels, self.unit_starts)]
         # distinct columns of [X, y, Z_1, ..., Z_L]
         distinct = DistinctColumns()
         index_of, cols = distinct.index, distinct.cols
-        Xs, ys = X[order], y[order]
-        self.x_idx = [index_of(Xs[:, j]) for j in range(self.p)]
-        self.y_idx = index_of(ys)
-        self.z_idx = [[index_of(b.Z[order, j]) for b in lev.blocks for j in range(b.q)] for lev in levels]
-        W = np.column_stack(cols)
+        self.x_idx = [index_of(X[:, j]) for j in range(self.p)]
+        self.y_idx = index_of(y)
+        self.z_idx = [[index_of(b.Z[:, j]) for b in lev.blocks for j in range(b.q)] for lev in levels]
+        self._X, self._n_distinct = X, len(cols)  # for with_response
         # which W columns are present when each level is absorbed
         need_after = [self.x_idx + [self.y_idx]]
         for zl in reversed(self.z_idx[1:]):
@@ -140,14 +142,16 @@ class NestedEngine:
         # levels whose absorption keeps every column in place (no fancy indexing needed)
         self._keep_all = [len(kp) == len(cl) and bool(np.all(kp == np.arange(len(cl))))
                           for cl, kp in zip(self.cols, self.keep_pos)]
-        # cross-products of the lowest units, computed once
+        # cross-products of the lowest units, computed once (each product put in sorted row
+        # order as it is summed: no sorted copy of the columns is kept)
         c0 = self.cols[0]
         k0 = len(c0)
         starts0 = self.unit_starts[0]
         A = np.empty((len(starts0), k0, k0))
         for a in range(k0):
             for b in range(a, k0):
-                A[:, a, b] = A[:, b, a] = np.add.reduceat(W[:, c0[a]] * W[:, c0[b]], starts0)
+                A[:, a, b] = A[:, b, a] = np.add.reduceat((cols[c0[a]] * cols[c0[b]])[order], starts0)
+        del order
         self.A0 = A
         # theta layout
         self.theta_slices, self.lower, self.block_q = [], [], []
@@ -209,15 +213,52 @@ class NestedEngine:
         order = np.argsort(key, kind="stable")
         ks = key[order]
         starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
-        a = A[order][:, z, keep]
-        P = np.add.reduceat(a[:, :, None] * a[:, None, :], starts, axis=0)
+        a = A[:, z, keep][order]
+        P = np.empty((len(starts),) + (a.shape[1],) * 2)
+        for g0 in range(0, len(starts), _CHUNK):  # groups in chunks: no (units, k, k) temporary
+            g1 = min(g0 + _CHUNK, len(starts))
+            r0, r1 = starts[g0], (starts[g1] if g1 < len(starts) else len(a))
+            P[g0:g1] = np.add.reduceat(a[r0:r1, :, None] * a[r0:r1, None, :], starts[g0:g1] - r0, axis=0)
         g_key = ks[starts]
         g_parent, g_s = g_key // len(s_val), s_val[g_key % len(s_val)]
-        base = np.add.reduceat(A[:, keep[:, None], keep[None, :]], self.parents[1], axis=0)
+        base = np.add.reduceat(A if self._keep_all[0] else A[:, keep[:, None], keep[None, :]], self.parents[1], axis=0)
         counts = np.bincount(s_idx.ravel(), minlength=len(s_val))
         pstarts = np.flatnonzero(np.r_[True, g_parent[1:] != g_parent[:-1]])
         self._c0 = (base, P, g_s, pstarts, s_val, counts)
         self._c0_parent = g_parent  # parent unit of every (parent, s) group
+
+    def with_response(self, y: np.ndarray) -> NestedEngine:
+        """The same model for another outcome ``y``: equal to ``NestedEngine(y, X, levels, reml)``.
+
+        The row order, the unit structure and the cross-products of the lowest units that do
+        not involve ``y`` are kept; only those with ``y`` (and the compressed first level)
+        are computed again. For refitting one design many times (simulation-based power).
+        When ``y`` equals a column of the design, or the engine's own outcome did, the
+        engine is built afresh.
+        """
+        y = np.asarray(y, dtype=float)
+        cols: list = [None] * self._n_distinct  # the distinct columns as __init__ found them
+        for j, k in enumerate(self.x_idx):
+            cols[k] = self._X[:, j]
+        for zl, lev in zip(self.z_idx, self.levels):
+            for k, zcol in zip(zl, (b.Z[:, j] for b in lev.blocks for j in range(b.q))):
+                cols[k] = zcol
+        shared = cols[self.y_idx] is not None or any(np.array_equal(c, y) for c in cols if c is not None)
+        if shared or y.shape != (self.n,):
+            return NestedEngine(y, self._X, self.levels, self.reml)
+        cols[self.y_idx] = y
+        new = copy.copy(self)
+        order = _unit_order([lev.codes for lev in self.levels])
+        c0, starts0 = self.cols[0], self.unit_starts[0]
+        jy = c0.index(self.y_idx)
+        A = self.A0.copy()
+        for a, k in enumerate(c0):  # the products in the order __init__ forms them (a <= b)
+            prod = cols[k] * y if a <= jy else y * cols[k]
+            A[:, a, jy] = A[:, jy, a] = np.add.reduceat(prod[order], starts0)
+        new.A0 = A
+        new.n_eval, new._last_gradient = 0, None
+        new._compress_first_level()
+        return new
 
     def _first_level_compressed(self, lam2: float):
         base, P, g_s, pstarts, s_val, counts = self._c0
@@ -235,12 +276,15 @@ class NestedEngine:
         return relative_factors(theta, self._lam_pos)
 
     # -- the criterion --------------------------------------------------------------------
-    def _absorb(self, S: np.ndarray, z: np.ndarray, Lam: np.ndarray, keep: np.ndarray, tape: list | None = None):
+    def _absorb(self, S: np.ndarray, z: np.ndarray, Lam: np.ndarray, keep: np.ndarray, tape: list | None = None,
+                whole: bool | None = None):
         """Add one level's random effect to every unit (Woodbury); keep columns ``keep``.
 
-        With ``tape``, append what the reverse pass (:meth:`_backward`) needs.
+        With ``tape``, append what the reverse pass (:meth:`_backward`) needs; ``whole``:
+        whether ``keep`` is every column in place (worked out when not given).
         """
-        whole = len(keep) == S.shape[1] and bool(np.all(keep == np.arange(len(keep))))
+        if whole is None:
+            whole = len(keep) == S.shape[1] and bool(np.all(keep == np.arange(len(keep))))
         Sk = S.copy() if whole else S[:, keep[:, None], keep[None, :]]
         if len(z) == 1:
             lam2 = Lam[0, 0] ** 2
@@ -281,7 +325,7 @@ class NestedEngine:
                 S = np.add.reduceat(S, self.parents[l], axis=0)
             if store:
                 stored.append(S)
-            S, ld = self._absorb(S, self.zpos[l], lams[l], self.keep_pos[l], tape)
+            S, ld = self._absorb(S, self.zpos[l], lams[l], self.keep_pos[l], tape, self._keep_all[l])
             logdet += ld
         return S.sum(axis=0), logdet, stored, lams, first
 
@@ -340,7 +384,7 @@ class NestedEngine:
     def _spread(self, Gu: np.ndarray, n_units: int, l: int) -> np.ndarray:
         """The adjoint of the kept columns placed in the columns of level ``l`` (per unit)."""
         if self._keep_all[l]:
-            return np.array(np.broadcast_to(Gu, (n_units,) + Gu.shape[1:]))
+            return Gu.copy() if Gu.shape[0] == n_units else np.repeat(Gu, n_units, axis=0)
         k, keep = len(self.cols[l]), self.keep_pos[l]
         Gs = np.zeros((n_units, k, k))
         Gs[:, keep[:, None], keep[None, :]] = Gu
@@ -362,11 +406,12 @@ class NestedEngine:
         inv = np.linalg.inv(xtvx)
         beta = inv @ T[:p, p]
         pwrss = float(T[p, p] - T[:p, p] @ beta)
-        u = np.append(beta, -1.0)
+        u = np.empty(p + 1)
+        u[:p], u[p] = beta, -1.0
         G = u[:, None] * (u * ((self.n - p if reml else self.n) / pwrss if sigma2 is None else 1.0 / sigma2))
         if reml:
             G[:p, :p] += inv
-        return G, beta, pwrss, 2.0 * float(np.log(np.diag(R)).sum()), xtvx
+        return G, beta, pwrss, 2.0 * float(np.log(R.diagonal()).sum()), xtvx
 
     def gradient(self, theta: np.ndarray, reml: bool | None = None, sigma: float | None = None):
         """The criterion and its analytic gradient in theta.
@@ -410,6 +455,24 @@ class NestedEngine:
                 value += ldRX2 - self.p * np.log(2 * np.pi * s2)
         return float(value), grad, ev
 
+    def _gradients_two_sigmas(self, theta: np.ndarray, sigma: float):
+        """The gradients of :meth:`varpar_deviance` in theta at ``sigma`` and ``2 sigma`` and the
+        Evaluation: one bottom-up pass, two reverse passes (as two :meth:`_value_gradient`)."""
+        s2 = float(sigma) ** 2
+        tape: list = []
+        T, ldL2, _, lams, first = self._bottom_up(theta, tape=tape)
+        try:
+            G1, beta, pwrss, ldRX2, xtvx = self._top_adjoint(T, self.reml, s2)
+            G2 = self._top_adjoint(T, self.reml, float(2.0 * sigma) ** 2)[0]
+        except np.linalg.LinAlgError:
+            G1 = None
+        if G1 is None or pwrss <= 0:  # no valid criterion here: as _value_gradient says it
+            _, g1, ev = self._value_gradient(theta, sigma=sigma)
+            return g1, self._value_gradient(theta, sigma=2.0 * sigma)[1], ev
+        self.n_eval += 2
+        g1, g2 = self._backward(G1, lams, tape, first), self._backward(G2, lams, tape, first)
+        return g1, g2, Evaluation(ldL2, ldRX2, pwrss, beta, xtvx)
+
     def varpar_hessian(self, theta: np.ndarray, sigma: float):
         """Hessian of :meth:`varpar_deviance` in ``(theta, sigma)`` and the Jacobian of
         :meth:`vcov_beta`, as lmerTest's Satterthwaite method needs them.
@@ -438,8 +501,7 @@ class NestedEngine:
             H[:k, i] = (gp - gm) / (2 * h[i])
             jac[i] = s2 * (np.linalg.inv(evp.xtvx) - np.linalg.inv(evm.xtvx)) / (2 * h[i])
         H[:k, :k] = 0.5 * (H[:k, :k] + H[:k, :k].T)
-        _, g1, ev = self._value_gradient(theta, sigma=sigma)
-        _, g2, _ = self._value_gradient(theta, sigma=2.0 * sigma)
+        g1, g2, ev = self._gradients_two_sigmas(theta, sigma)
         grad_pwrss = (g1 - g2) / (1.0 / s2 - 0.25 / s2)  # the gradient is linear in 1/sigma^2
         H[:k, k] = H[k, :k] = -2.0 * grad_pwrss / float(sigma) ** 3
         H[k, k] = 6.0 * ev.pwrss / s2**2 - 2.0 * (self.n - (p if self.reml else 0)) / s2
@@ -456,7 +518,7 @@ class NestedEngine:
         R = np.linalg.cholesky(xtvx)
         beta = scipy.linalg.cho_solve((R, True), T[:p, p])
         pwrss = float(T[p, p] - T[:p, p] @ beta)
-        return Evaluation(ldL2, 2.0 * float(np.log(np.diag(R)).sum()), pwrss, beta, xtvx)
+        return Evaluation(ldL2, 2.0 * float(np.log(R.diagonal()).sum()), pwrss, beta, xtvx)
 
     def criterion(self, theta: np.ndarray, reml: bool | None = None) -> float:
         """Profiled deviance: lme4's REMLcrit (REML) or deviance (ML)."""
@@ -531,6 +593,7 @@ class NestedEngine:
         lo = np.where(self._bounded, 0.0, -np.inf)
         x = np.maximum(np.asarray(start, float), lo)
         f, g = self.gradient(x)
+        self._last_gradient = (x, g)
         if not np.isfinite(f):
             return x, f
         H = _make_pd(self._fd_hessian(x, g))
@@ -562,6 +625,7 @@ class NestedEngine:
             sv, yv = xn - x, gn - g
             sy = float(sv @ yv)
             x, f, g = xn, fn, gn
+            self._last_gradient = (x, g)  # check() at this point reuses it
             if sy > 1e-12 * float(sv @ sv) and np.isfinite(sy):
                 Hs = H @ sv
                 H = H + np.outer(yv, yv) / sy - np.outer(Hs, Hs) / float(sv @ Hs)
@@ -586,7 +650,8 @@ class NestedEngine:
         The Hessian is by forward differences of the analytic gradient (relative error
         about 1e-4, ample for these checks).
         """
-        g = self.gradient(x)[1]
+        last = getattr(self, "_last_gradient", None)
+        g = last[1] if last is not None and np.array_equal(last[0], x) else self.gradient(x)[1]
         H = self._fd_hessian(x, g)
         at_bound = self._diag & (x <= SINGULAR_TOL * 1e-2)
         free = ~at_bound

@@ -62,7 +62,7 @@ from lerendtransformeren.multilevel.formula import FormulaSpec, parse_formula
 
 __all__ = [
     "RandomBlock", "Level", "ModelFrame", "Design", "Type3Design", "build_frame", "build_design",
-    "capture_context", "nest_levels", "level_index", "TRANSFORM_ROWS",
+    "capture_context", "nest_levels", "level_index", "TRANSFORM_ROWS", "UnitLabels",
 ]
 
 #: Rows that data-dependent transformations (``center``, ``scale``, ``poly``) are computed on.
@@ -475,10 +475,21 @@ def build_design(formula: str, data: pd.DataFrame, context: Mapping | None = Non
     return y_all, x_all, design, reason, notes
 
 
+def _ones_view(Z: np.ndarray) -> np.ndarray:
+    """A random-intercept design (one column of ones) as a read-only view of one value."""
+    if Z.shape[1] == 1 and len(Z) and bool(np.all(Z == 1.0)):
+        return np.broadcast_to(np.ones((1, 1)), Z.shape)
+    return Z
+
+
 def _present(mm, n: int) -> np.ndarray:
     """Rows (by position) that a model matrix built with na_action='drop' kept."""
     mask = np.zeros(n, bool)
-    mask[np.asarray(mm.index, dtype=np.int64)] = True
+    index = mm.index
+    if isinstance(index, pd.RangeIndex):  # no array of positions (pandas would cache it on the index)
+        mask[index.start:index.stop:index.step] = True
+    else:
+        mask[np.asarray(index, dtype=np.int64)] = True
     return mask
 
 
@@ -524,16 +535,31 @@ class Level:
     name: str
     factors: tuple[str, ...]
     codes: np.ndarray
-    labels: np.ndarray
+    labels: np.ndarray  # or UnitLabels: made into the array on first use
     blocks: list[RandomBlock] = field(default_factory=list)
 
     @property
     def n_units(self) -> int:
-        return len(self.labels)
+        return len(self.__dict__["_labels"])
 
     @property
     def q(self) -> int:
         return sum(b.q for b in self.blocks)
+
+
+def _get_labels(self: Level) -> np.ndarray:
+    labels = self.__dict__["_labels"]
+    if isinstance(labels, UnitLabels):  # made on first use
+        labels = self.__dict__["_labels"] = labels.build()
+    return labels
+
+
+def _set_labels(self: Level, labels) -> None:
+    self.__dict__["_labels"] = labels
+
+
+#: ``Level.labels``: an array of str; the frame gives a :class:`UnitLabels` made on first use.
+Level.labels = property(_get_labels, _set_labels, doc="Unit labels (object array of str), in code order.")
 
 
 @dataclass
@@ -707,6 +733,11 @@ def build_frame(formula: str, data: pd.DataFrame, context: Mapping | None = None
         raise SpecificationError(f"The outcome of {formula!r} must be one numeric column; got {list(y_df.columns)}.")
     X = x_df.to_numpy(dtype=float)
     x_names = list(x_df.columns)
+    y = y_df.to_numpy(float)[:, 0]
+    y_name, x_spec = str(y_df.columns[0]), x_df.model_spec
+    z_built = {what: (_ones_view(mm.to_numpy(float)), list(mm.columns), mm.model_spec) for what, mm in built.items()
+               if what.startswith("random")}
+    del first, built, y_df, x_df  # the designs as arrays: formulaic's frames go before the codes are made
     n = len(sub)
     _check_rank(X, x_names)
     levels: dict[str, Level] = {}
@@ -715,26 +746,22 @@ def build_frame(formula: str, data: pd.DataFrame, context: Mapping | None = None
         if term.name not in levels:
             codes, labels = _unit_codes(sub, term.factors, code_cache)
             levels[term.name] = Level(term.name, term.factors, codes, labels)
-        z_df = built[f"random-effects design {term.expr!r}"]
-        if z_df.shape[1] == 0:
+        Z, z_names, z_spec = z_built[f"random-effects design {term.expr!r}"]
+        if Z.shape[1] == 0:
             raise SpecificationError(f"Random term ({term.expr} | {term.name}) has no columns.")
-        z_design = Design(z_df.model_spec, _kept_context(z_df.model_spec, namespace),
-                          _ordered(_data_columns(z_df.model_spec), raw.columns))
-        levels[term.name].blocks.append(
-            RandomBlock(term.name, term.expr, list(z_df.columns), z_df.to_numpy(float), z_design)
-        )
+        z_design = Design(z_spec, _kept_context(z_spec, namespace), _ordered(_data_columns(z_spec), raw.columns))
+        levels[term.name].blocks.append(RandomBlock(term.name, term.expr, z_names, Z, z_design))
     for lev in levels.values():
         _check_level(lev, n, one_row_units)
-    x_spec = x_df.model_spec
     return ModelFrame(
         spec=spec,
-        y=y_df.to_numpy(float)[:, 0],
-        y_name=str(y_df.columns[0]),
+        y=y,
+        y_name=y_name,
         X=X,
         x_names=x_names,
         x_design=Design(x_spec, _kept_context(x_spec, namespace), _ordered(_data_columns(x_spec), raw.columns)),
         levels=nest_levels(list(levels.values())) if nested else sorted(levels.values(), key=lambda v: -v.n_units),
-        row_index=data.index[keep],
+        row_index=data.index if keep.all() else data.index[keep],
         n_total=n_total,
         left_out=left_out,
         keep=keep,
@@ -745,36 +772,89 @@ def build_frame(formula: str, data: pd.DataFrame, context: Mapping | None = None
     )
 
 
-def _unit_codes(data: pd.DataFrame, factors: tuple[str, ...], cache: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _unit_codes(data: pd.DataFrame, factors: tuple[str, ...], cache: dict | None = None) -> tuple[np.ndarray, UnitLabels]:
     """Unit code per row and unit labels ("a:b"), units sorted by their factor values.
 
-    As ``groupby(list(factors), sort=True).ngroup()``, but by factorising each column
-    (hash tables, O(rows)) and combining the codes; only the distinct values of each
-    column are formatted, and the labels of the units joined from them. ``cache`` keeps
-    the factorised columns and the codes of leading factors for the next call (the
-    levels of ``a/b/c`` share them).
+    As ``groupby(list(factors), sort=True).ngroup()``, but each column is factorised once
+    (hash tables, O(rows)) and the codes of ``a/b`` are combined from those of ``a`` and
+    ``b``: when every value of ``b`` lies in one unit of ``a`` (codes of ``b`` not reused
+    across ``a``) by ranking the values of ``b`` (no pass over the rows beyond a scatter and
+    a gather), otherwise by factorising the combined codes. ``cache`` keeps the factorised
+    columns and the codes of leading factors for the next call (the levels of ``a/b/c``
+    share them). The labels are made when first asked for (:class:`UnitLabels`).
     """
     cache = {} if cache is None else cache
-    codes = np.zeros(len(data), np.int64)
+    codes = None
     for k, f in enumerate(factors):
         if ("column", f) not in cache:
             c, uniq = pd.factorize(data[f], sort=True)
-            raw = np.asarray(uniq)
-            plain = raw.dtype.kind in "iufbUO"  # numpy formats these as str() does
-            cache[("column", f)] = (c, raw.astype(str) if plain else np.asarray(pd.Index(uniq).astype(str), dtype=str))
+            cache[("column", f)] = (c.astype(np.int64, copy=False), uniq)  # values as text when labels are made
         c, values = cache[("column", f)]
         if factors[: k + 1] not in cache:
-            cache[factors[: k + 1]] = c if k == 0 else pd.factorize(codes * np.int64(len(values)) + c, sort=True)[0]
+            cache[factors[: k + 1]] = c if k == 0 else _combine_codes(codes, c, len(values))
         codes = cache[factors[: k + 1]]
     n_units = int(codes.max()) + 1 if len(codes) else 0
     first = np.empty(n_units, np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the first row of every unit
-    labels = None
-    for f in factors:
-        c, values = cache[("column", f)]
-        part = values[c[first]]
-        labels = part if labels is None else np.char.add(np.char.add(labels, ":"), part)
-    return codes.astype(np.int64), labels.astype(object)
+    parts = [(cache[("column", f)][1], cache[("column", f)][0][first]) for f in factors]
+    return codes, UnitLabels(parts)
+
+
+def _combine_codes(outer: np.ndarray, inner: np.ndarray, n_inner: int) -> np.ndarray:
+    """Dense codes of the (outer, inner) pairs of every row, pairs in sorted order.
+
+    ``inner`` holds every value ``0 .. n_inner - 1``. When each inner value occurs in one
+    outer unit only, the pairs are the inner values ranked by (outer, inner): a scatter
+    and a gather. Otherwise the combined codes are factorised (a hash pass).
+    """
+    owner = np.empty(n_inner, np.int64)
+    owner[inner] = outer
+    if np.array_equal(owner[inner], outer):
+        rank = np.empty(n_inner, np.int64)
+        rank[np.lexsort((np.arange(n_inner), owner))] = np.arange(n_inner)
+        return rank[inner]
+    return pd.factorize(outer * np.int64(n_inner) + inner, sort=True)[0].astype(np.int64, copy=False)
+
+
+def _as_text(values) -> np.ndarray:
+    """Factor values as str: numbers, bools and strings as ``str()`` gives them, others as pandas."""
+    raw = np.asarray(values)
+    if raw.dtype.kind in "iufbUO":  # numpy formats these as str() does
+        return raw.astype(str)
+    return np.asarray(pd.Index(values).astype(str), dtype=str)
+
+
+class UnitLabels:
+    """The labels of a level's units ("a:b:c"), made when first needed.
+
+    Holds, per factor, its distinct values and which of them each unit has; formatting
+    and joining them for a few hundred thousand units takes longer than the fit of a
+    random-intercept model, and only ``ranef``, ``predict`` on new data and messages need
+    them. ``len()`` is the number of units; :meth:`build` gives the labels (object array).
+
+    Parameters
+    ----------
+    parts : list of (values, index)
+        Per factor, outermost first: its distinct values and, per unit, the position of its
+        value among them.
+    """
+
+    def __init__(self, parts: list[tuple[np.ndarray, np.ndarray]]):
+        self.parts = parts
+
+    def __len__(self) -> int:
+        return len(self.parts[0][1])
+
+    def build(self) -> np.ndarray:
+        """The labels, ``"a:b:c"`` per unit, as an object array of str."""
+        columns = [_as_text(values[idx]).tolist() for values, idx in self.parts]
+        if len(columns) == 1:
+            labels = columns[0]
+        else:
+            labels = [":".join(t) for t in zip(*columns)]
+        out = np.empty(len(labels), dtype=object)
+        out[:] = labels
+        return out
 
 
 def nest_levels(levels: list[Level]) -> list[Level]:
@@ -836,21 +916,36 @@ def _crossed_message(fine: Level, coarse: Level, pairs: np.ndarray) -> str:
     )
 
 
+#: Rows per block of the blockwise QR that :func:`_check_rank` uses on large designs.
+_RANK_BLOCK = 65536
+
+
 def _check_rank(X: np.ndarray, names: list[str]) -> None:
-    """Name the columns that are linear combinations of the columns before them."""
+    """Name the columns that are linear combinations of the columns before them.
+
+    From the singular values of the column-scaled design; above ``_RANK_BLOCK`` rows from
+    those of its R factor (``X = QR``: the same singular values, also of every subset of
+    columns), built a block of rows at a time, so no scaled copy of a large design is made.
+    """
     if X.shape[1] == 0:
         return
-    scale = np.linalg.norm(X, axis=0)
-    Xs = X / np.where(scale > 0, scale, 1.0)
+    norms = np.linalg.norm(X, axis=0)
+    scale = np.where(norms > 0, norms, 1.0)
     tol = max(X.shape) * np.finfo(float).eps * 100
+    if len(X) <= _RANK_BLOCK:
+        Xs = X / scale
+    else:  # the R factor of a blockwise QR: the same singular values, a block of rows at a time
+        Xs = np.zeros((0, X.shape[1]))
+        for start in range(0, len(X), _RANK_BLOCK):
+            Xs = np.linalg.qr(np.vstack([Xs, X[start:start + _RANK_BLOCK] / scale]), mode="r")
     sv = np.linalg.svd(Xs, compute_uv=False)
-    if np.all(scale > 0) and sv[-1] > tol * sv[0]:
+    if np.all(norms > 0) and sv[-1] > tol * sv[0]:
         return  # full rank: nothing to name
     kept, dropped = [], []
     for j in range(X.shape[1]):
         cand = kept + [j]
         sv = np.linalg.svd(Xs[:, cand], compute_uv=False)
-        (kept if scale[j] > 0 and sv[-1] > tol * sv[0] else dropped).append(j)
+        (kept if norms[j] > 0 and sv[-1] > tol * sv[0] else dropped).append(j)
     if dropped:
         raise SpecificationError(
             f"The fixed effects are perfectly collinear: {[names[i] for i in dropped]} can be "

@@ -590,6 +590,7 @@ class _Template:
     n_waves: int
     family: str | None = None  # None: linear (REML, Satterthwaite); else the GLMM engine
     ddf: str = "Satterthwaite"
+    engine: NestedEngine | None = None  # the design's engine: each replicate swaps in its outcome
 
 
 def _psd_cholesky(cov: np.ndarray) -> np.ndarray:
@@ -748,7 +749,7 @@ def _template(model: Model, design: Design | None, test: Any = None,
         X=frame.X, levels=levels, Z=[np.hstack([b.Z for b in lev.blocks]) for lev in levels],
         factors=factors, beta=beta, sigma=sigma, theta=theta, L=L, conf_level=conf_level,
         dropout=float(design.dropout) if design is not None else 0.0, subject=subject, wave=wave,
-        n_waves=n_waves, family=model.family, ddf=_check_sim_ddf(model, ddf),
+        n_waves=n_waves, family=model.family, ddf=_check_sim_ddf(model, ddf), engine=engine,
     )
     return tmpl, data, model.y_name
 
@@ -811,7 +812,10 @@ def _analyse(tmpl: _Template, y: np.ndarray, keep: np.ndarray | None) -> dict:
         if np.ptp(y) == 0:
             raise _NotEstimable(f"the simulated outcome is {y[0]:g} in every row")
         return glmm_contrast_test(y, X, levels, tmpl.family, tmpl.L, tmpl.ddf, tmpl.conf_level)
-    engine = NestedEngine(y, X, levels, reml=True)
+    if tmpl.engine is not None and X is tmpl.X:  # the design's rows: only y's cross-products change
+        engine = tmpl.engine.with_response(y)
+    else:
+        engine = NestedEngine(y, X, levels, reml=True)
     opt = engine.optimize(start=tmpl.theta)
     ev = engine.evaluate(opt.theta)
     sigma = engine.sigma(ev)
@@ -870,7 +874,7 @@ def _check_run_args(n_sim: Any, alpha: Any, n_jobs: Any) -> None:
 
 
 def _execute(tmpl: _Template, seqs: list[np.random.SeedSequence], n_jobs: int, client, pbar) -> list[dict]:
-    """All replicates, serially, with joblib (loky) or on a Dask cluster, in chunks."""
+    """All replicates, serially, in local processes or on a Dask cluster, in chunks (:func:`.replicates.run_chunks`)."""
     return run_chunks(_run_chunk, tmpl, seqs, n_jobs, client, pbar)
 
 
@@ -1134,7 +1138,7 @@ def power_simulation(
         is the same for every ``n_jobs`` and on Dask. ``None`` draws fresh entropy and
         reports it as ``.seed``.
     n_jobs : int, default 1
-        Processes (joblib's loky backend), ``-1`` for all cores; replicates go in chunks.
+        Processes (forked on Linux, joblib's loky elsewhere), ``-1`` for all cores; replicates go in chunks.
     progress : bool, optional
         A tqdm progress bar; ``None``: shown in Jupyter/IPython and at a terminal, not
         otherwise. Pass ``False`` in notebooks checked by nbval.

@@ -153,6 +153,9 @@ RC_CATEGORIES: dict[str, Label] = {
 #: The group of all respondents (one bar or row without subgroups).
 ALL_RESPONDENTS = Label("alle respondenten", "all respondents")
 
+#: A number of variables in running text ("17 variabelen").
+N_VARIABLES = Label("{} variabelen", "{} variables")
+
 #: A row of a forest plot without an estimate.
 NOT_ESTIMATED = Label("niet geschat", "not estimated")
 

@@ -128,6 +128,14 @@ def test_fit_pools_over_imputations(imp):
     assert any("joint-model multilevel imputation" in n for n in pooled.notes)
     same = imp.fit("psoc_01 ~ C(wave) + offer + (1 | organisation/team/family)")
     pd.testing.assert_frame_equal(pooled.fixed, same.fixed)
+    # the report names the imputation model, its settings and its convergence
+    assert pooled.imputation["m"] == 4 and pooled.imputation["levels"] == imp.settings["levels"]
+    assert pooled.imputation["rhat"] == pytest.approx(imp.diagnostics["rhat"].max())
+    en = pooled.report("en")
+    assert "Missing values of 17 variables were imputed m = 4 times by a multilevel imputation model" in en
+    assert f"largest R-hat {imp.diagnostics['rhat'].max():.2f}" in en
+    lists = (sorted(pooled.imputation), sorted([*imp.settings, "rhat"]))
+    assert lists[0] == lists[1]
 
 
 def test_items_scored_per_data_set_then_pooled(imp):

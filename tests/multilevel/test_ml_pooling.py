@@ -272,8 +272,12 @@ def test_report_without_complete_data_df_names_rubins_rule_and_the_method():
     gees = [fit_gee("hi ~ x + z", d.assign(hi=(d["y"] > d["y"].median()).astype(int)), cluster="g")
             for d in imputed()]
     pooled = pool(gees)
-    pooled.method = "Imputed by a joint multilevel model."
-    en = pooled.report("en")
+    pooled.imputation = {"variables": ["y", "x"], "levels": ["g"], "predictors": "z", "m": 5, "chains": 2,
+                         "burn": 500, "between": 100, "rhat": 1.0123}
+    en, nl = pooled.report("en"), pooled.report("nl")
     assert "Rubin's 1987 degrees of freedom" in en
-    assert "Imputed by a joint multilevel model." in en
+    assert ("Missing values of y and x were imputed m = 5 times by a multilevel imputation model (a joint normal "
+            "model with random intercepts for g and predictors z; 2 chains, a burn-in of 500 iterations and 100 "
+            "between imputations; largest R-hat 1.01).") in en
+    assert "De ontbrekende waarden van y en x zijn m = 5 keer geïmputeerd" in nl and "R-hat 1,01" in nl
     assert "Of the total variance" not in en

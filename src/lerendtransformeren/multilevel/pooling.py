@@ -257,8 +257,10 @@ class PooledResult:
     df_rule: str = field(default="")
     #: Reference category per treatment-coded factor (from the first fit's model frame).
     references: dict = field(default_factory=dict)
-    #: How the data sets were imputed, when known (set by ``Imputed.fit``); one line.
-    method: str = ""
+    #: How the data sets were imputed, when they came from ``lt.impute`` (set by ``fit``):
+    #: the sampler's settings (m, variables, levels, predictors, chains, burn, between)
+    #: and ``rhat``, the largest R-hat of its parameters. Empty otherwise.
+    imputation: dict = field(default_factory=dict)
 
     def wald(self, terms) -> pd.Series:
         """D1 test that ``terms`` (fixed-effect names) are jointly 0; see :func:`wald_d1`.

@@ -49,6 +49,7 @@ from lerendtransformeren.vocabulary import (
     EFFECT_LABELS,
     GEE_CORRECTIONS,
     GEE_EFFECT_WORDS,
+    N_VARIABLES,
     RESIDUAL_PHRASE,
     UNIT_NOUNS,
     UNITS_IN_TEXT,
@@ -688,11 +689,30 @@ _POOLED_TEXT: dict[str, Label] = {
         "(vrijheidsgraden volgens Rubin, 1987).",
         "Estimates were pooled over m = {m} imputed data sets by Rubin's rules (Rubin's 1987 degrees of freedom).",
     ),
+    "imputed": Label(
+        "De ontbrekende waarden van {variables} zijn m = {m} keer geïmputeerd met een multilevelimputatiemodel "
+        "(een gezamenlijk normaal model met random intercepts voor {levels} en als voorspellers {predictors}; "
+        "{chains} ketens, {burn} iteraties inloop en {between} tussen twee imputaties; grootste R-hat {rhat}).",
+        "Missing values of {variables} were imputed m = {m} times by a multilevel imputation model "
+        "(a joint normal model with random intercepts for {levels} and predictors {predictors}; "
+        "{chains} chains, a burn-in of {burn} iterations and {between} between imputations; largest R-hat {rhat}).",
+    ),
     "fmi": Label(
         "Het aandeel ontbrekende informatie (fmi) was het grootst voor {term}: {fmi}.",
         "The fraction of missing information (fmi) was largest for {term}: {fmi}.",
     ),
 }
+
+
+def _imputation_sentence(settings: Mapping[str, Any], lang: str) -> str:
+    """How the data sets were imputed (``PooledResult.imputation``), as one sentence."""
+    fill = dict(settings)
+    names = [str(v) for v in settings["variables"]]
+    fill["variables"] = (join_words(names, lang) if len(names) <= 4
+                         else N_VARIABLES.pick(lang).format(len(names)))
+    fill["levels"] = join_words([str(v) for v in settings["levels"]], lang)
+    fill["rhat"] = fmt_num(settings["rhat"], 2, lang)
+    return _POOLED_TEXT["imputed"].pick(lang).format(**fill)
 
 
 @register("pooled.report")
@@ -710,8 +730,8 @@ def pooled_report(result: Any, lang: str = "nl", *, labels: Mapping[Hashable, st
     parts = [fixed]
     if result.variance is not None:
         parts.append(variance_sentence(result.variance, lang=lang))
-    if result.method:
-        parts.append(result.method)
+    if result.imputation:
+        parts.append(_imputation_sentence(result.imputation, lang))
     rule = "rubin" if result.pooled.df_complete is None else "barnard"
     parts.append(_POOLED_TEXT[rule].pick(lang).format(m=result.m))
     fmi = result.fixed["fmi"].drop(["Intercept", "(Intercept)"], errors="ignore").dropna()

@@ -25,6 +25,22 @@ tests)::
 
     .venv/bin/python benchmarks/bench_engine.py                 # 1,500 and 40,000 rows
     .venv/bin/python benchmarks/bench_engine.py --sizes 1500 40000 1000000
+
+Random slopes (``--slopes``): ``y ~ wave + (1 + wave | person) + (1 | org)`` on the same
+layout with a random intercept and wave slope per person (40,000 and 400,000 rows by
+default), fit plus Satterthwaite df, against the Rust lme4 port ``mixedlm``
+(``lmer`` plus ``satterthwaite_df``) and R ``lmerTest::lmer`` plus ``summary`` in the same
+run, minimum of ``--rounds`` rounds each, with the ratios and the REML criterion of each
+relative to lme4's (``ok`` when ours is not above lme4's by more than 1e-6 relative).
+``--jitter`` moves every measurement off its wave by up to 0.2 (three decimals), so that
+no two persons share their ``Z'Z`` and the engine takes its general path instead of the
+precomputed lowest level. Target: at least 3 times faster than mixedlm at both sizes.
+mixedlm is not a dependency of the package: it runs in a subprocess of the interpreter
+given by ``--mixedlm-python`` (default: this one), for instance a separate environment::
+
+    .venv/bin/python -m venv /work/venv-bench
+    /work/venv-bench/bin/pip install -c requirements/constraints.txt -r requirements/bench.txt
+    .venv/bin/python benchmarks/bench_engine.py --slopes --mixedlm-python /work/venv-bench/bin/python
 """
 
 from __future__ import annotations
@@ -32,6 +48,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -69,6 +86,107 @@ def make_data(n_rows: int, seed: int = 2026) -> pd.DataFrame:
     y = (rng.normal(0, 0.5, 15)[org[rows]] + rng.normal(0, 0.5, team.max() + 1)[team[rows]]
          + rng.normal(0, 1.0, n_person)[rows] + 0.2 * wave + rng.normal(size=rows.size))
     return pd.DataFrame({"org": org[rows], "team": team[rows], "person": rows, "wave": wave, "y": y})
+
+
+SLOPE_FORMULA = "y ~ wave + (1 + wave | person) + (1 | org)"
+R_SLOPE_SCRIPT = """
+suppressPackageStartupMessages(library(lmerTest))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1])
+best <- Inf
+for (i in seq_len(as.integer(args[2]))) {
+  t <- system.time({m <- lmer(y ~ wave + (1 + wave | person) + (1 | org), data = d); s <- summary(m)})
+  best <- min(best, t[["elapsed"]])
+}
+cat(sprintf("%.4f %.12g %.17g\\n", best, s$coefficients["wave", "Estimate"], REMLcrit(m)))
+"""
+MIXEDLM_SCRIPT = """
+import sys, time
+import numpy as np, pandas as pd
+import mixedlm
+z = np.load(sys.argv[1])
+d = pd.DataFrame({k: z[k] for k in z.files})
+best = float("inf")
+for _ in range(int(sys.argv[2])):
+    t0 = time.perf_counter()
+    m = mixedlm.lmer("y ~ wave + (1 + wave | person) + (1 | org)", d)
+    mixedlm.satterthwaite_df(m)
+    best = min(best, time.perf_counter() - t0)
+print(f"{best:.4f} {m.fixef()['wave']:.12g} {m.REMLcrit():.17g}")
+"""
+
+
+def make_slope_data(n_rows: int, seed: int = 2026, jitter: bool = False) -> pd.DataFrame:
+    """:func:`make_data`'s layout with a random intercept and wave slope per person.
+
+    Person (intercept, slope) SDs 1 and 0.3, correlation 1/3; organisation SD 0.5; wave
+    effect 0.2. With ``jitter`` the measurement times are ``wave + U(-0.2, 0.2)`` rounded to
+    three decimals.
+    """
+    rng = np.random.default_rng(seed)
+    n_person = max(n_rows // 4, 15 * 10 * 2)
+    person = np.arange(n_person)
+    org = (person // 10) % 15
+    rows = np.repeat(person, 4)
+    wave = np.tile(np.arange(4.0), n_person)
+    if jitter:
+        wave = wave + rng.uniform(-0.2, 0.2, wave.size).round(3)
+    u = rng.multivariate_normal([0.0, 0.0], [[1.0, 0.1], [0.1, 0.09]], n_person)
+    y = (rng.normal(0, 0.5, 15)[org[rows]] + u[rows, 0] + u[rows, 1] * wave + 0.2 * wave
+         + rng.normal(size=rows.size))
+    return pd.DataFrame({"org": org[rows], "person": rows, "wave": wave, "y": y})
+
+
+def time_ours_slopes(d: pd.DataFrame, rounds: int) -> tuple[float, float, float]:
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        res = fit(SLOPE_FORMULA, d)
+        res.fixed  # Satterthwaite df for every fixed effect
+        best = min(best, time.perf_counter() - t0)
+    return best, res.fixed.loc["wave", "estimate"], res.reml_criterion
+
+
+def _run_peer(cmd: list[str], script: str, d: pd.DataFrame, rounds: int, csv: bool) -> tuple | str:
+    """Run a peer's timing script on ``d`` in a subprocess; (time, wave, REMLcrit) or the error."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data, prog = Path(tmp) / ("d.csv" if csv else "d.npz"), Path(tmp) / "peer"
+        if csv:
+            d.to_csv(data, index=False)
+        else:
+            np.savez(data, **{c: d[c].to_numpy() for c in d.columns})
+        prog.write_text(script)
+        out = subprocess.run(cmd + [str(prog), str(data), str(rounds)], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return (out.stderr.strip().splitlines() or ["failed"])[-1]
+    return tuple(map(float, out.stdout.split()))
+
+
+def run_slopes(sizes: list[int], rounds: int, jitter: bool, mixedlm_python: str, no_r: bool) -> None:
+    print(f"model: {SLOPE_FORMULA}{' (jittered times)' if jitter else ''}; fit + Satterthwaite df, "
+          f"best of {rounds} rounds (s)", flush=True)
+    print(f"{'rows':>9} {'ours s':>8} {'mixedlm':>8} {'ml/ours':>8} {'lme4 s':>8} {'R/ours':>7}  "
+          "REMLcrit relative to lme4 (ours, mixedlm)")
+    for size in sizes:
+        d = make_slope_data(size, jitter=jitter)
+        ours, est, crit = time_ours_slopes(d, rounds)
+        ml = _run_peer([mixedlm_python], MIXEDLM_SCRIPT, d, rounds, csv=False)
+        r = ("Rscript not found" if shutil.which("Rscript") is None else
+             _run_peer(["Rscript"], R_SLOPE_SCRIPT, d, rounds, csv=True)) if not no_r else "skipped"
+        line = f"{len(d):>9} {ours:8.3f}"
+        line += f" {ml[0]:8.3f} {ml[0] / ours:8.1f}" if isinstance(ml, tuple) else f" {'-':>8} {'-':>8}"
+        line += f" {r[0]:8.2f} {r[0] / ours:7.1f}" if isinstance(r, tuple) else f" {'-':>8} {'-':>7}"
+        notes = [f"wave {est:.6f}"]
+        if isinstance(r, tuple):
+            rel = (crit - r[2]) / abs(r[2])
+            notes.append(f"ours {rel:+.1e} ({'ok' if rel <= 1e-6 else 'WORSE'})")
+            if isinstance(ml, tuple):
+                notes.append(f"mixedlm {(ml[2] - r[2]) / abs(r[2]):+.1e}")
+        else:
+            notes.append(f"lme4: {r}")
+        if not isinstance(ml, tuple):
+            notes.append(f"mixedlm: {ml}")
+        print(line + "  " + "; ".join(notes), flush=True)
 
 
 def make_small(org_sd: float, seed: int = 1) -> pd.DataFrame:
@@ -165,12 +283,20 @@ def time_r(d: pd.DataFrame) -> tuple[float, float, float] | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1500, 40000])
+    parser.add_argument("--sizes", type=int, nargs="+", help="rows (default 1500 40000; with --slopes 40000 400000)")
     parser.add_argument("--statsmodels-max", type=int, default=40000, help="largest size for MixedLM")
     parser.add_argument("--no-r", action="store_true", help="skip R lme4/lmerTest")
     parser.add_argument("--no-small", action="store_true", help="skip the small (1,440-row) fit")
     parser.add_argument("--no-passes", action="store_true", help="skip counting passes and peak memory")
+    parser.add_argument("--slopes", action="store_true", help="the random-slope model against mixedlm and lme4")
+    parser.add_argument("--jitter", action="store_true", help="with --slopes: measurement times off the waves")
+    parser.add_argument("--rounds", type=int, default=3, help="with --slopes: rounds per engine (the best counts)")
+    parser.add_argument("--mixedlm-python", default=sys.executable, help="interpreter with mixedlm installed")
     args = parser.parse_args()
+    if args.slopes:
+        run_slopes(args.sizes or [40000, 400000], args.rounds, args.jitter, args.mixedlm_python, args.no_r)
+        return
+    args.sizes = args.sizes or [1500, 40000]
     if not args.no_small:
         time_small()
     print(f"model: {FORMULA}", flush=True)

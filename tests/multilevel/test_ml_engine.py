@@ -274,6 +274,153 @@ def test_analytic_gradient_equals_finite_differences(formula, reml):
         eng._c0 = c0
 
 
+def slope_data() -> pd.DataFrame:
+    """compressible_data with person slopes on the waves (and the squared wave)."""
+    d = compressible_data()
+    rng = np.random.default_rng(8)
+    slope = rng.normal(0, 0.3, d["person"].max() + 1)[d["person"]]
+    return d.assign(y=d["y"] + slope * d["wave"], w2=d["wave"] ** 2)
+
+
+BLOCK = [
+    "y ~ x + wave + (1 + wave | person) + (1 | org)",
+    "y ~ x + wave + (1 + wave | person)",
+    "y ~ x + wave + (1 + wave | org/person)",
+    "y ~ x + wave + (1 | person) + (0 + wave | person) + (1 | team)",
+    "y ~ x + wave + (1 + wave + w2 | person) + (1 | team)",
+]
+
+
+def _random_theta(eng: NestedEngine, rng) -> np.ndarray:
+    theta = rng.uniform(-0.5, 1.5, eng.n_theta)
+    theta[eng._diag] = np.abs(theta[eng._diag]) + 0.05
+    return theta
+
+
+@pytest.mark.parametrize("formula", BLOCK)
+@pytest.mark.parametrize("reml", [True, False])
+def test_compressed_block_level_equals_the_plain_recursion(formula, reml):
+    """The precomputed lowest level with a block of random effects (intercept and slopes per
+    person, with or without a level above): criterion and analytic gradient as the plain
+    recursion, to 1e-10, at random theta with off-diagonal elements of either sign."""
+    frame = build_frame(formula, slope_data())
+    eng = NestedEngine(frame.y, frame.X, frame.levels, reml=reml)
+    assert eng._cb is not None and eng._c0 is None
+    rng = np.random.default_rng(2)
+    for _ in range(3):
+        theta = _random_theta(eng, rng)
+        for sigma in (None, 1.3):
+            fast, g_fast = eng.gradient(theta, sigma=sigma)
+            cb, eng._cb = eng._cb, None
+            plain, g_plain = eng.gradient(theta, sigma=sigma)
+            eng._cb = cb
+            assert fast == pytest.approx(plain, rel=1e-10)
+            np.testing.assert_allclose(g_fast, g_plain, rtol=1e-10, atol=1e-10 * np.abs(g_plain).max())
+
+
+@pytest.mark.parametrize("formula", BLOCK[:2])
+def test_compressed_block_level_equals_dense_and_finite_differences(formula):
+    """The compressed block level against the dense criterion and its gradient against central
+    differences of the criterion (1e-6 relative: the differences carry ~1e-8)."""
+    frame = build_frame(formula, slope_data())
+    eng = NestedEngine(frame.y, frame.X, frame.levels)
+    assert eng._cb is not None
+    theta = _random_theta(eng, np.random.default_rng(4))
+    value, grad = eng.gradient(theta)
+    assert value == pytest.approx(dense_criterion(frame, theta, eng, True), rel=1e-10)
+    np.testing.assert_allclose(grad, _central_gradient(eng.criterion, theta), rtol=1e-6, atol=1e-6 * np.abs(grad).max())
+
+
+def test_block_compression_is_left_out_when_it_gains_little():
+    """Measurement times off the waves: every person has its own Z'Z, so the plain recursion."""
+    d = slope_data()
+    d["wave"] = d["wave"] + np.random.default_rng(5).uniform(-0.2, 0.2, len(d))
+    frame = build_frame(BLOCK[0], d)
+    assert NestedEngine(frame.y, frame.X, frame.levels)._cb is None
+
+
+@pytest.mark.parametrize("formula", FORMULAS[1:] + BLOCK[:4])
+def test_closed_form_pairs_equal_the_general_step(formula):
+    """Levels with two random columns: the element-by-element 2 x 2 Woodbury step and its
+    reverse give the criterion, gradient, Satterthwaite pieces and conditional modes of the
+    general stacked-matrix step, to 1e-10."""
+    d = slope_data() if formula in BLOCK else nested_data(3, n_top=6)
+    frame = build_frame(formula, d)
+    eng = NestedEngine(frame.y, frame.X, frame.levels)
+    eng._cb = None  # the recursion over every unit
+    assert 2 in [len(z) for z in eng.zpos]
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        theta = _random_theta(eng, rng)
+        pieces = []
+        for closed in (True, False):
+            eng.closed_form_pairs = closed
+            pieces.append((eng.gradient(theta), eng.gradient(theta, sigma=1.3), eng.varpar_hessian(theta, 1.1),
+                           eng.conditional_modes(theta, np.zeros(eng.p), 1.1)))
+        (cf, cf_s, (H1, J1, V1), modes1), (gen, gen_s, (H2, J2, V2), modes2) = pieces
+        for (v1, g1), (v2, g2) in [(cf, gen), (cf_s, gen_s)]:
+            assert v1 == pytest.approx(v2, rel=1e-10)
+            np.testing.assert_allclose(g1, g2, rtol=1e-10, atol=1e-10 * np.abs(g2).max())
+        np.testing.assert_allclose(H1, H2, rtol=1e-7, atol=1e-7 * np.abs(H2).max())  # differences of gradients
+        np.testing.assert_allclose(J1, J2, rtol=1e-7, atol=1e-7 * np.abs(J2).max())
+        np.testing.assert_allclose(V1, V2, rtol=1e-10)
+        for (b1, c1), (b2, c2) in zip(modes1, modes2):
+            np.testing.assert_allclose(b1, b2, rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(c1, c2, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("formula", [
+    "y ~ x + wave + (1 + wave | person) + (1 | org)",  # kept columns: all of the level's
+    "y ~ x + (1 + wave | person) + (1 | team)",  # wave not kept above the person level
+    "y ~ x + wave + (1 + wave | person)",  # a single level: summed into one parent
+])
+@pytest.mark.parametrize("chunk", [7, 2048])
+def test_lowest_pair_level_summed_into_parents_equals_the_unit_steps(formula, chunk, monkeypatch):
+    """The lowest level with two random columns and many Z'Z patterns (times off the waves):
+    the closed-form step summed straight into the parents, in chunks of units that cut
+    through parents (7) or not, against the per-unit closed-form step and the general step,
+    criterion and gradient to 1e-10."""
+    import lerendtransformeren.multilevel.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "_CHUNK", chunk)
+    d = slope_data()
+    d["wave"] = d["wave"] + np.random.default_rng(5).uniform(-0.2, 0.2, len(d))
+    frame = build_frame(formula, d)
+    eng = NestedEngine(frame.y, frame.X, frame.levels)
+    assert eng._cb is None and eng._pair0 is not None
+    pair0 = eng._pair0
+    rng = np.random.default_rng(6)
+    for _ in range(3):
+        theta = _random_theta(eng, rng)
+        for sigma in (None, 1.3):
+            summed = eng.gradient(theta, sigma=sigma)
+            eng._pair0 = None
+            per_unit = eng.gradient(theta, sigma=sigma)
+            eng.closed_form_pairs = False
+            general = eng.gradient(theta, sigma=sigma)
+            eng._pair0, eng.closed_form_pairs = pair0, True
+            for v, g in (per_unit, general):
+                assert summed[0] == pytest.approx(v, rel=1e-10)
+                np.testing.assert_allclose(summed[1], g, rtol=1e-10, atol=1e-10 * np.abs(g).max())
+
+
+@pytest.mark.filterwarnings("ignore::lerendtransformeren.exceptions.SingularFitWarning")
+@pytest.mark.parametrize("formula", BLOCK[:3])
+def test_fit_with_the_fast_paths_equals_the_general_fit(formula, monkeypatch):
+    """Whole fits (optimum, fixed-effects table with Satterthwaite df) with the compressed block
+    level and closed-form pairs against the general recursion: the same optimum."""
+    d = slope_data()
+    fast = fit(formula, d)
+    assert fast.engine._cb is not None
+    monkeypatch.setattr(NestedEngine, "closed_form_pairs", False)
+    monkeypatch.setattr(NestedEngine, "_compress_first_block", lambda self: setattr(self, "_cb", None))
+    plain = fit(formula, d)
+    assert plain.engine._cb is None
+    assert fast.reml_criterion == pytest.approx(plain.reml_criterion, rel=1e-12)
+    np.testing.assert_allclose(fast.theta, plain.theta, rtol=1e-5, atol=1e-6)
+    pd.testing.assert_frame_equal(fast.fixed, plain.fixed, rtol=1e-6)
+
+
 def test_varpar_hessian_equals_finite_differences_of_the_deviance():
     """Satterthwaite's Hessian in (theta, sigma): analytic-gradient differences and exact sigma
     terms against second differences of the deviance itself."""

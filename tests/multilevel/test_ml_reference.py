@@ -354,3 +354,18 @@ def _zeta(ml, k: int, value: float) -> float:
     best = scipy.optimize.minimize(f, s_hat[free], method="Nelder-Mead",
                                    options={"xatol": 1e-9, "fatol": 1e-11, "maxfev": 20000}).fun
     return float(np.sqrt(best - dev(s_hat)))
+
+
+def test_reference_cases_cover_the_engines_fast_paths():
+    """The lme4 references above also check the engine's precomputed lowest levels and its
+    closed-form 2 x 2 step: slope_resp and uncorr take the precomputed block level
+    (intercept and wave slope per respondent), unbal3_reml (missing waves: many Z'Z
+    patterns per organisation) the closed-form step over every respondent, singular_reml
+    the precomputed scalar level. If a change of the data or the thresholds moved a case
+    off its path, this says so instead of the coverage going quietly."""
+    paths = {}
+    for case in ["slope_resp", "uncorr", "unbal3_reml", "singular_reml"]:
+        eng = fitted(case)[0].engine
+        paths[case] = ("block" if eng._cb is not None else "scalar" if eng._c0 is not None
+                       else "pairs" if eng.closed_form_pairs and 2 in [len(z) for z in eng.zpos] else "general")
+    assert paths == {"slope_resp": "block", "uncorr": "block", "unbal3_reml": "pairs", "singular_reml": "scalar"}

@@ -17,8 +17,13 @@ effect (Woodbury)::
 then sum the units into their parents. The cross-products of the lowest units are
 computed once; when the lowest level has a single random column (a random intercept per
 respondent, say) its absorption and summation are precomputed per (parent, z'z) group, so
-that level costs O(parents x distinct z'z) per evaluation (``_compress_first_level``); one evaluation of the criterion costs O(units x width^2), all with
-``np.add.reduceat`` and batched ``np.linalg`` on stacks of small matrices. At the top,
+that level costs O(parents x distinct z'z) per evaluation (``_compress_first_level``); the
+same holds for a block of random columns (an intercept and slopes per respondent) with
+``Z'Z`` in the place of ``z'z`` (``_compress_first_block``). Otherwise one evaluation of the
+criterion costs O(units x width^2), all with ``np.add.reduceat`` and batched ``np.linalg`` on
+stacks of small matrices; a level with two random columns takes the 2 x 2 step written out
+element by element (``_absorb_pair``, ``_backward_pair``), at the lowest level summed
+straight into the parents in chunks of units (``_first_pair_summed``). At the top,
 ``X'V^-1X``, ``X'V^-1y`` and ``y'V^-1y`` give the profiled deviance exactly as lme4
 (``ldL2 + ldRX2 + (n - p) (1 + log(2 pi pwrss / (n - p)))`` for REML).
 
@@ -39,7 +44,9 @@ from lerendtransformeren.multilevel.frame import Level
 __all__ = ["NestedEngine", "Evaluation", "OptimResult", "central_hessian"]
 
 #: Groups per chunk when the compressed first level is summed (bounds its temporaries).
-_CHUNK = 8192
+_GROUP_CHUNK = 8192
+#: Units per chunk of the lowest level's closed-form 2 x 2 step (its temporaries stay in cache).
+_CHUNK = 2048
 #: Diagonal elements of theta below this are a singular fit (lme4's isSingular tol).
 SINGULAR_TOL = 1e-4
 _LOG2PI = np.log(2 * np.pi)
@@ -104,6 +111,9 @@ class NestedEngine:
     >>> bool(opt.converged), opt.theta.round(3)
     (True, array([0.447]))
     """
+
+    #: Levels with two random columns use the closed-form 2 x 2 steps (False: the general ones).
+    closed_form_pairs = True
 
     def __init__(self, y: np.ndarray, X: np.ndarray, levels: list[Level], reml: bool = True):
         self.reml = bool(reml)
@@ -187,6 +197,8 @@ class NestedEngine:
         ]
         self.n_eval = 0
         self._compress_first_level()
+        self._compress_first_block()
+        self._prepare_first_pair()
 
     def _compress_first_level(self) -> None:
         """Precompute the lowest level when it has one scalar random effect.
@@ -215,8 +227,8 @@ class NestedEngine:
         starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
         a = A[:, z, keep][order]
         P = np.empty((len(starts),) + (a.shape[1],) * 2)
-        for g0 in range(0, len(starts), _CHUNK):  # groups in chunks: no (units, k, k) temporary
-            g1 = min(g0 + _CHUNK, len(starts))
+        for g0 in range(0, len(starts), _GROUP_CHUNK):  # groups in chunks: no (units, k, k) temporary
+            g1 = min(g0 + _GROUP_CHUNK, len(starts))
             r0, r1 = starts[g0], (starts[g1] if g1 < len(starts) else len(a))
             P[g0:g1] = np.add.reduceat(a[r0:r1, :, None] * a[r0:r1, None, :], starts[g0:g1] - r0, axis=0)
         g_key = ks[starts]
@@ -266,6 +278,86 @@ class NestedEngine:
         S = base - np.add.reduceat(P * w[:, None, None], pstarts, axis=0)
         return S, float(np.dot(counts, np.log1p(lam2 * s_val)))
 
+    def _compress_first_block(self) -> None:
+        """Precompute the lowest level when it has a block of random effects (``q >= 2``).
+
+        The same idea as :meth:`_compress_first_level` for a random intercept and slopes
+        per respondent. Absorbing the block changes each unit's cross-products by ``-a' K
+        a`` with ``a = S_z:`` (q x k) and ``K = Lambda (I + Lambda' S_zz Lambda)^-1
+        Lambda'``, which depends on the unit only through ``S_zz``. Units with the same
+        ``S_zz`` (for slopes on the waves: the same waves answered, so a handful of
+        patterns) share ``K``, so the sums over each (parent, S_zz) group of the products
+        ``a[i, :] a[j, :]'`` are formed once (``P``, shape (groups, q k, q k)) and an
+        evaluation costs O(groups x (q k)^2) instead of O(units), with
+        ``sum_ij K_ij P_ij`` for the change of the parent's cross-products and ``sum over
+        patterns of count x log det M`` for the log-determinant. Exact up to the order of
+        summation. Used when the groups are at most half the units (otherwise the plain
+        recursion is as fast); without a level above, all units have one parent.
+        """
+        self._cb = None
+        z, keep = self.zpos[0], self.keep_pos[0]
+        q = len(z)
+        if q < 2 or self._c0 is not None:
+            return
+        A = self.A0
+        n0 = A.shape[0]
+        iu, ju = np.triu_indices(q)
+        s_val, s_idx = _unique_rows(A[:, z[iu], z[ju]])
+        par_starts = self.parents[1] if len(self.levels) > 1 else np.zeros(1, int)
+        if len(s_val) * len(par_starts) > n0 // 2:
+            return  # little to gain
+        parent = np.repeat(np.arange(len(par_starts)), np.diff(np.r_[par_starts, n0]))
+        key = parent * len(s_val) + s_idx
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
+        a = A[order[:, None, None], z[None, :, None], keep[None, None, :]].reshape(n0, -1)
+        m = a.shape[1]
+        P = np.empty((len(starts), m, m))
+        for r in range(m):  # column pairs one at a time: memory O(units), not O(units m^2)
+            for c in range(r, m):
+                P[:, r, c] = P[:, c, r] = np.add.reduceat(a[:, r] * a[:, c], starts)
+        g_key = ks[starts]
+        g_parent, g_s = g_key // len(s_val), g_key % len(s_val)
+        Szz = np.empty((len(s_val), q, q))
+        Szz[:, iu, ju] = s_val
+        Szz[:, ju, iu] = s_val
+        self._cb = _BlockLevel(
+            base=np.add.reduceat(A[:, keep[:, None], keep[None, :]], par_starts, axis=0),
+            P=P.reshape(len(starts), q, len(keep), q, len(keep)),
+            Szz=Szz, counts=np.bincount(s_idx, minlength=len(s_val)),
+            g_parent=g_parent, g_s=g_s, pstarts=np.flatnonzero(np.r_[True, g_parent[1:] != g_parent[:-1]]),
+        )
+
+    def _first_block_compressed(self, Lam: np.ndarray):
+        """Summed cross-products of the parents and log-determinant of the compressed block level."""
+        cb = self._cb
+        M = Lam.T @ cb.Szz @ Lam + np.eye(len(Lam))
+        log_diag = np.log(np.diagonal(np.linalg.cholesky(M), axis1=1, axis2=2))
+        logdet = 2.0 * float(np.dot(cb.counts, log_diag.sum(axis=1)))
+        K = Lam @ np.linalg.inv(M) @ Lam.T
+        corr = np.einsum("gij,giajb->gab", K[cb.g_s], cb.P)
+        return cb.base - np.add.reduceat(corr, cb.pstarts, axis=0), logdet
+
+    def _first_block_gradient(self, G: np.ndarray, Lam: np.ndarray) -> np.ndarray:
+        """Gradient in Lambda of the compressed block level, ``G`` the adjoint of its parents' S.
+
+        Per pattern the formula of :meth:`_backward` summed over its units: the adjoint of
+        ``D = Lambda Lambda'`` is ``count S_zz P - P' H P`` with ``P = I - K S_zz`` and
+        ``H = sum_units S_zk G S_kz``, from the groups' ``P`` as ``sum_ab G_ab P_iajb``.
+        """
+        cb = self._cb
+        Gg = G[cb.g_parent] if G.ndim == 3 else np.broadcast_to(G, (len(cb.g_s),) + G.shape)
+        Hg = np.einsum("gab,giajb->gij", Gg, cb.P)
+        H = np.zeros_like(cb.Szz)
+        np.add.at(H, cb.g_s, Hg)
+        q = len(Lam)
+        K = Lam @ np.linalg.inv(Lam.T @ cb.Szz @ Lam + np.eye(q)) @ Lam.T
+        Pm = np.eye(q) - K @ cb.Szz
+        gD = (np.einsum("s,sij->ij", cb.counts.astype(float), cb.Szz @ Pm)
+              - np.sum(np.swapaxes(Pm, 1, 2) @ H @ Pm, axis=0))
+        return 2.0 * (0.5 * (gD + gD.T)) @ Lam
+
     # -- parameters -----------------------------------------------------------------------
     def theta_start(self) -> np.ndarray:
         """lme4's start: 1 on the diagonal, 0 elsewhere."""
@@ -296,6 +388,8 @@ class NestedEngine:
             if tape is not None:
                 tape.append((a, s, m, w))
             return Sk, float(np.log(m).sum())
+        if len(z) == 2 and self.closed_form_pairs:
+            return self._absorb_pair(S, Sk, z, Lam, keep, whole, tape)
         Szz = S[:, z[:, None], z[None, :]]
         Szk = S[:, z[:, None], keep[None, :]]
         M = Lam.T @ Szz @ Lam + np.eye(len(z))
@@ -307,6 +401,118 @@ class NestedEngine:
         if tape is not None:
             tape.append((Szz, Szk, K, B))
         return Sk, logdet
+
+    @staticmethod
+    def _absorb_pair(S, Sk, z, Lam, keep, whole, tape):
+        """:meth:`_absorb` for two random columns (a random intercept and slope) in closed form.
+
+        The same Woodbury step with the 2 x 2 matrices written out element by element: each
+        element is a vector over the units, which is several times faster than stacked
+        ``np.linalg`` calls on 2 x 2 matrices.
+        """
+        s00, s01, s11 = S[:, z[0], z[0]], S[:, z[0], z[1]], S[:, z[1], z[1]]
+        det, (k00, k01, k11) = _pair_woodbury(s00, s01, s11, Lam)
+        a0 = S[:, z[0], :] if whole else S[:, z[0], keep]
+        a1 = S[:, z[1], :] if whole else S[:, z[1], keep]
+        b0 = k00[:, None] * a0 + k01[:, None] * a1
+        b1 = k01[:, None] * a0 + k11[:, None] * a1
+        Sk -= a0[:, :, None] * b0[:, None, :]
+        Sk -= a1[:, :, None] * b1[:, None, :]
+        if tape is not None:
+            tape.append(((s00, s01, s11), (a0, a1), (k00, k01, k11), (b0, b1)))
+        return Sk, float(np.log(det).sum())
+
+    def _prepare_first_pair(self) -> None:
+        """Sums of the lowest level's kept cross-products per parent, when that level has two
+        random columns and is not precomputed otherwise (:meth:`_first_pair_summed`)."""
+        self._pair0 = None
+        if len(self.zpos[0]) != 2 or self._c0 is not None or self._cb is not None:
+            return
+        n0, keep = self.A0.shape[0], self.keep_pos[0]
+        par_starts = self.parents[1] if len(self.levels) > 1 else np.zeros(1, int)
+        base = np.add.reduceat(self.A0[:, keep[:, None], keep[None, :]], par_starts, axis=0)
+        parent = np.repeat(np.arange(len(par_starts)), np.diff(np.r_[par_starts, n0]))
+        self._pair0 = (par_starts, parent, base, np.triu_indices(len(keep)))
+
+    def _first_pair_summed(self, Lam: np.ndarray):
+        """The lowest level's closed-form 2 x 2 step summed straight into its parents.
+
+        As :meth:`_absorb_pair` on the fixed cross-products of the lowest units, but the
+        per-unit correction ``a0 b0' + a1 b1'`` is formed only for the upper triangle of
+        the kept columns and summed per parent, and the kept cross-products themselves
+        were summed once (:meth:`_prepare_first_pair`); the units are taken in chunks of
+        ``_CHUNK`` so that the temporaries stay in cache on large fits. Returns the
+        parents' S, the log-determinant and the K of every unit for
+        :meth:`_first_pair_gradient`.
+        """
+        par_starts, _, base, (iu, ju) = self._pair0
+        z, keep, A = self.zpos[0], self.keep_pos[0], self.A0
+        n0 = A.shape[0]
+        corr = np.empty((n0, len(iu)))
+        ks = np.empty((3, n0))
+        logdet = 0.0
+        for lo in range(0, n0, _CHUNK):
+            Ac = A[lo:lo + _CHUNK]
+            det, k = _pair_woodbury(Ac[:, z[0], z[0]], Ac[:, z[0], z[1]], Ac[:, z[1], z[1]], Lam)
+            ks[:, lo:lo + _CHUNK] = k
+            logdet += float(np.log(det).sum())
+            a0, a1 = Ac[:, z[0], keep], Ac[:, z[1], keep]
+            b0 = k[0][:, None] * a0 + k[1][:, None] * a1
+            b1 = k[1][:, None] * a0 + k[2][:, None] * a1
+            corr[lo:lo + _CHUNK] = a0[:, iu] * b0[:, ju] + a1[:, iu] * b1[:, ju]
+        S = base.copy()
+        S[:, iu, ju] -= np.add.reduceat(corr, par_starts, axis=0)
+        S[:, ju, iu] = S[:, iu, ju]
+        return S, logdet, ks
+
+    def _first_pair_gradient(self, G: np.ndarray, Lam: np.ndarray, ks: np.ndarray) -> np.ndarray:
+        """Gradient in Lambda of :meth:`_first_pair_summed`, ``G`` the adjoint of the parents' S
+        (or of the top cross-products for a single level): :meth:`_backward_pair` with
+        ``H_ij = a_i' G a_j`` from the upper triangle of each unit's parent's ``G``."""
+        _, parent, _, (iu, ju) = self._pair0
+        z, keep, A = self.zpos[0], self.keep_pos[0], self.A0
+        Gp = (G[None] if G.ndim == 2 else G)[:, iu, ju] * np.where(iu == ju, 1.0, 2.0)
+        gL = np.zeros((2, 2))
+        for lo in range(0, A.shape[0], _CHUNK):
+            Ac, sl = A[lo:lo + _CHUNK], slice(lo, lo + _CHUNK)
+            g = Gp[parent[sl]] if len(Gp) > 1 else Gp[0]
+            a0, a1 = Ac[:, z[0], keep], Ac[:, z[1], keep]
+            c00, c11 = a0[:, iu] * a0[:, ju], a1[:, iu] * a1[:, ju]
+            c01 = 0.5 * (a0[:, iu] * a1[:, ju] + a0[:, ju] * a1[:, iu])
+            if g.ndim == 1:  # one parent
+                h00, h01, h11 = c00 @ g, c01 @ g, c11 @ g
+            else:
+                h00, h01, h11 = (np.einsum("up,up->u", g, c) for c in (c00, c01, c11))
+            s = (Ac[:, z[0], z[0]], Ac[:, z[0], z[1]], Ac[:, z[1], z[1]])
+            gL += _pair_lambda_gradient(s, tuple(ks[:, sl]), (h00, h01, h11), Lam)
+        return gL
+
+    def _backward_pair(self, Gu, piece, Lam, need_S, l):
+        """The reverse step of :meth:`_absorb_pair`: the formulas of :meth:`_backward` for
+        q = 2 element by element. Returns the gradient in Lambda and the adjoint of S."""
+        (s00, s01, s11), (a0, a1), (k00, k01, k11), _ = piece
+        if Gu.shape[0] > 1:
+            g0, g1 = np.einsum("uij,uj->ui", Gu, a0), np.einsum("uij,uj->ui", Gu, a1)
+        else:
+            g0, g1 = a0 @ Gu[0], a1 @ Gu[0]  # G symmetric
+        h00, h01, h11 = np.einsum("ui,ui->u", a0, g0), np.einsum("ui,ui->u", a0, g1), np.einsum("ui,ui->u", a1, g1)
+        gL = _pair_lambda_gradient((s00, s01, s11), (k00, k01, k11), (h00, h01, h11), Lam)
+        if not need_S:
+            return gL, None
+        z, keep = self.zpos[l], self.keep_pos[l]
+        Gs = self._spread(Gu, len(s00), l)
+        cols = slice(None) if self._keep_all[l] else keep
+        for i, gb in ((0, k00[:, None] * g0 + k01[:, None] * g1), (1, k01[:, None] * g0 + k11[:, None] * g1)):
+            Gs[:, cols, z[i]] -= gb
+            Gs[:, z[i], cols] -= gb
+        kh00, kh01 = k00 * h00 + k01 * h01, k00 * h01 + k01 * h11
+        kh10, kh11 = k01 * h00 + k11 * h01, k01 * h01 + k11 * h11
+        Gs[:, z[0], z[0]] += kh00 * k00 + kh01 * k01 + k00
+        off = kh00 * k01 + kh01 * k11 + k01
+        Gs[:, z[0], z[1]] += off
+        Gs[:, z[1], z[0]] += off
+        Gs[:, z[1], z[1]] += kh10 * k01 + kh11 * k11 + k11
+        return gL, Gs
 
     def _bottom_up(self, theta: np.ndarray, store: bool = False, tape: list | None = None):
         """Top cross-products, ldL2, the levels' summed S (``store``) and the first level used.
@@ -320,6 +526,13 @@ class NestedEngine:
         if self._c0 is not None and not store:
             S, logdet = self._first_level_compressed(float(lams[0][0, 0]) ** 2)
             first = 1
+        elif self._cb is not None and not store:
+            S, logdet = self._first_block_compressed(lams[0])
+            first = 1
+        piece0 = None
+        if first == 0 and self._pair0 is not None and self.closed_form_pairs and not store:
+            S, logdet, piece0 = self._first_pair_summed(lams[0])
+            first = 1
         for l in range(first, len(self.levels)):
             if l > first:
                 S = np.add.reduceat(S, self.parents[l], axis=0)
@@ -327,6 +540,8 @@ class NestedEngine:
                 stored.append(S)
             S, ld = self._absorb(S, self.zpos[l], lams[l], self.keep_pos[l], tape, self._keep_all[l])
             logdet += ld
+        if piece0 is not None and tape is not None:
+            tape.append(piece0)  # last: the levels above keep their places tape[l - first]
         return S.sum(axis=0), logdet, stored, lams, first
 
     def _backward(self, G: np.ndarray, lams, tape, first: int) -> np.ndarray:
@@ -342,6 +557,12 @@ class NestedEngine:
         """
         grad = np.zeros(self.n_theta)
         Gu = G[None]
+        if first == len(self.levels):  # one level, precomputed (a block or summed pairs)
+            idx, r, c, _ = self._lam_pos[0]
+            gL = (self._first_block_gradient(G, lams[0]) if self._cb is not None
+                  else self._first_pair_gradient(G, lams[0], tape[-1]))
+            grad[idx] = gL[r, c]
+            return grad
         for l in range(len(self.levels) - 1, first - 1, -1):
             z, keep, Lam = self.zpos[l], self.keep_pos[l], lams[l]
             idx, r, c, _ = self._lam_pos[l]
@@ -359,6 +580,9 @@ class NestedEngine:
                     Gs[:, cols, z[0]] -= A
                     Gs[:, z[0], cols] -= A
                     Gs[:, z[0], z[0]] += w**2 * H + w
+            elif len(z) == 2 and self.closed_form_pairs:
+                gL, Gs = self._backward_pair(Gu, tape[l - first], Lam, need_S, l)
+                grad[idx] = gL[r, c]
             else:
                 Szz, Szk, K, B = tape[l - first]
                 GSzk = np.swapaxes(Szk, 1, 2)
@@ -376,7 +600,13 @@ class NestedEngine:
             if not need_S:
                 break
             if l == first and first == 1:  # below: the compressed first level
-                grad[self._lam_pos[0][0]] = self._first_level_gradient(Gs, float(lams[0][0, 0]))
+                if self._c0 is not None:
+                    grad[self._lam_pos[0][0]] = self._first_level_gradient(Gs, float(lams[0][0, 0]))
+                else:
+                    idx0, r0, c0, _ = self._lam_pos[0]
+                    gL0 = (self._first_block_gradient(Gs, lams[0]) if self._cb is not None
+                           else self._first_pair_gradient(Gs, lams[0], tape[-1]))
+                    grad[idx0] = gL0[r0, c0]
                 break
             Gu = Gs[self._parent_of[l]]
         return grad
@@ -771,6 +1001,53 @@ class NestedEngine:
         return out
 
 
+def _pair_woodbury(s00, s01, s11, Lam):
+    """Per unit ``det M`` and ``K = Lambda M^-1 Lambda'`` (upper triangle) for ``M = I +
+    Lambda' S_zz Lambda`` with 2 x 2 ``S_zz`` given by its elements (vectors over units)."""
+    (la, lb), (lc, ld) = Lam
+    t00, t01, t10, t11 = s00 * la + s01 * lc, s00 * lb + s01 * ld, s01 * la + s11 * lc, s01 * lb + s11 * ld
+    m00, m01, m11 = la * t00 + lc * t10 + 1.0, la * t01 + lc * t11, lb * t01 + ld * t11 + 1.0
+    det = m00 * m11 - m01 * m01
+    if not np.all(det > 0):
+        raise np.linalg.LinAlgError("I + Lambda' Z'Z Lambda not positive definite")
+    inv_det = 1.0 / det
+    k00 = (la * la * m11 - 2.0 * la * lb * m01 + lb * lb * m00) * inv_det
+    k01 = (la * lc * m11 - (la * ld + lb * lc) * m01 + lb * ld * m00) * inv_det
+    k11 = (lc * lc * m11 - 2.0 * lc * ld * m01 + ld * ld * m00) * inv_det
+    return det, (k00, k01, k11)
+
+
+def _pair_lambda_gradient(s, k, h, Lam):
+    """Gradient in Lambda of a 2 x 2 level: ``2 sym(gD) Lambda`` with ``gD = sum over units of
+    S_zz P - P' H P``, ``P = I - K S_zz`` (see :meth:`NestedEngine._backward`), from the
+    upper triangles ``s``, ``k``, ``h`` of S_zz, K and H (vectors over units)."""
+    (s00, s01, s11), (k00, k01, k11), (h00, h01, h11) = s, k, h
+    p00, p01 = 1.0 - (k00 * s00 + k01 * s01), -(k00 * s01 + k01 * s11)
+    p10, p11 = -(k01 * s00 + k11 * s01), 1.0 - (k01 * s01 + k11 * s11)
+    hp00, hp01 = h00 * p00 + h01 * p10, h00 * p01 + h01 * p11
+    hp10, hp11 = h01 * p00 + h11 * p10, h01 * p01 + h11 * p11
+    gD = np.array([
+        [np.sum(s00 * p00 + s01 * p10 - (p00 * hp00 + p10 * hp10)),
+         np.sum(s00 * p01 + s01 * p11 - (p00 * hp01 + p10 * hp11))],
+        [np.sum(s01 * p00 + s11 * p10 - (p01 * hp00 + p11 * hp10)),
+         np.sum(s01 * p01 + s11 * p11 - (p01 * hp01 + p11 * hp11))],
+    ])
+    return 2.0 * (0.5 * (gD + gD.T)) @ Lam
+
+
+@dataclass
+class _BlockLevel:
+    """The lowest level with a block of random effects, precomputed per (parent, S_zz) group."""
+
+    base: np.ndarray  # (parents, k, k): summed cross-products of the kept columns
+    P: np.ndarray  # (groups, q, k, q, k): sums of S_zk[i, a] S_zk[j, b] over a group's units
+    Szz: np.ndarray  # (patterns, q, q): the distinct S_zz
+    counts: np.ndarray  # (patterns,): units per pattern
+    g_parent: np.ndarray  # (groups,): parent unit of each group
+    g_s: np.ndarray  # (groups,): pattern of each group
+    pstarts: np.ndarray  # first group of each parent
+
+
 class DistinctColumns:
     """Columns kept once: :meth:`index` gives the position of an equal column, adding it
     when it is new (an intercept or covariate shared by X and several Z is stored once)."""
@@ -784,6 +1061,20 @@ class DistinctColumns:
                 return k
         self.cols.append(col)
         return len(self.cols) - 1
+
+
+def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of ``a`` (sorted) and, for every row, the index of its distinct row: as
+    ``np.unique(a, axis=0, return_inverse=True)`` but by one-column sorts (much faster than
+    sorting the rows as records)."""
+    _, key = np.unique(a[:, 0], return_inverse=True)
+    for j in range(1, a.shape[1]):
+        _, col = np.unique(a[:, j], return_inverse=True)
+        _, key = np.unique(key.ravel() * (int(col.max()) + 1) + col.ravel(), return_inverse=True)
+    key = key.ravel()
+    first = np.zeros(int(key.max()) + 1, int)
+    first[key[::-1]] = np.arange(len(key))[::-1]
+    return a[first], key
 
 
 def theta_start(lower: np.ndarray) -> np.ndarray:

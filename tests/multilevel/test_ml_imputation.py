@@ -190,7 +190,8 @@ def test_against_jomo_reference():
     """
     d = pd.read_csv(REF / "jomo_data.csv")
     ref = pd.read_csv(REF / "jomo_reference.csv")
-    out = impute(d, ["y1", "y2"], "clus", "x", m=40, seed=2026, burn=300, between=25, chains=2, progress=False)
+    out = impute(d, ["y1", "y2"], "clus", "x", m=40, seed=2026, burn=300, between=25, chains=2, progress=False,
+                 prior=1.0)
     diag = out.diagnostics
     name = {"beta": "B[{row}, {col}]", "covu": "Sigma[clus][{a}, {b}]", "omega": "Sigma[residual][{a}, {b}]"}
     for _, r in ref[ref["quantity"].isin(list(name))].iterrows():
@@ -288,3 +289,87 @@ def test_plot_trace_through_presenters(imp):
     assert len([a for a in one.figure.axes if a.get_visible()]) == 1
     with pytest.raises(SpecificationError, match="Unknown parameters"):
         imp.plot_trace(params=["nope"])
+
+
+# -- prior, few top-level clusters, fixed levels, rounds -------------------------------------
+def _fifteen_organisations(seed: int = 5):
+    """One variable, 15 organisations x 4 teams x 10 families x 4 waves, var(y) about 56, 25% missing."""
+    rng = np.random.default_rng(seed)
+    n_org, n_team, n_fam, waves = 15, 4, 10, 4
+    org = np.repeat(np.arange(n_org), n_team * n_fam * waves)
+    team = np.repeat(np.arange(n_org * n_team), n_fam * waves)
+    fam = np.repeat(np.arange(n_org * n_team * n_fam), waves)
+    wave = np.tile(np.arange(waves), n_org * n_team * n_fam)
+    u_o, u_t = rng.normal(0, 2, n_org), rng.normal(0, 1.5, n_org * n_team)
+    u_f = rng.normal(0, np.sqrt(20), n_org * n_team * n_fam)
+    y = 50 + wave + u_o[org] + u_t[team] + u_f[fam] + rng.normal(0, np.sqrt(30), len(org))
+    y[rng.random(len(y)) < 0.25] = np.nan
+    d = pd.DataFrame({"organisation": org, "team": team, "family": fam, "wave": wave, "y": y})
+    return d, u_o.var(ddof=1)
+
+
+def test_default_prior_recovers_top_level_variance_with_15_clusters():
+    """The default IW(q, 0.1 I) prior keeps the organisation variance near the simulated one;
+    jomo's identity scale (prior=1) adds about var(y) / 14 and misses it (the check can fail)."""
+    d, realised = _fifteen_organisations()  # realised variance of the 15 effects: 3.77
+    name = "Sigma[organisation][y, y]"
+    kw = dict(m=10, seed=1, burn=300, between=50, chains=2, progress=False)
+    default = impute(d, "y", ("organisation", "team", "family"), "C(wave)", **kw)
+    draws = default.traces["draws"][:, :, default.traces["names"].index(name)].ravel()
+    lo, median, hi = np.quantile(draws, [0.05, 0.5, 0.95])
+    assert lo < realised < hi and median < 2 * realised, (lo, median, hi, realised)
+    assert default.diagnostics.loc[name, "rhat"] < 1.05
+    assert any("0.1 I" in n for n in default.notes)
+    jomo_form = impute(d, "y", ("organisation", "team", "family"), "C(wave)", prior=1.0, **kw)
+    draws1 = jomo_form.traces["draws"][:, :, jomo_form.traces["names"].index(name)].ravel()
+    assert np.quantile(draws1, 0.05) > realised and np.median(draws1) > 1.5 * median
+    with pytest.raises(SpecificationError, match="prior must be a positive number"):
+        impute(d, "y", ("organisation", "team"), prior=0, m=2)
+
+
+def test_fixed_levels_dummies_replace_the_top_level(families):
+    out = impute(families, PSOC[:3], LEVELS, "C(wave) + offer + C(goal)", m=2, seed=3, burn=30, between=5,
+                 fixed_levels="organisation", complete=("family", "wave"), progress=False)
+    names = out.traces["names"]
+    orgs = sorted(families["organisation"].unique())
+    assert all(f"B[organisation[{o}], psoc_01]" in names for o in orgs)
+    assert not any(n.startswith("Sigma[organisation]") or n.startswith("B[Intercept") for n in names)
+    assert out.settings["levels"] == ["team", "family"] and out.settings["fixed_levels"] == ["organisation"]
+    assert any("a fixed effect per organisation" in n and "'Intercept'" in n for n in out.notes)
+    assert "fixed effects for organisation" in out.method
+    for d in out:
+        assert d[PSOC[:3]].notna().all().all()
+    with pytest.raises(SpecificationError, match="outermost level"):
+        impute(families, PSOC[:3], LEVELS, fixed_levels="team", m=2)
+    with pytest.raises(SpecificationError, match="outermost level"):
+        impute(families, PSOC[:3], LEVELS, fixed_levels=list(LEVELS), m=2)
+
+
+def test_few_units_note(families):
+    out = impute(families, PSOC[:4], LEVELS, "C(wave)", m=2, seed=3, burn=5, between=2, progress=False)
+    assert any("'organisation' has 3 units for 4 modelled columns" in n for n in out.notes)
+
+
+def test_progress_per_round_and_same_numbers(families, monkeypatch):
+    """The bar moves after every round of iterations of all chains; the numbers do not depend on it."""
+    from lerendtransformeren.multilevel import imputation
+
+    updates = []
+
+    class Bar:
+        def update(self, n):
+            updates.append(n)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(imputation, "progress_bar", lambda progress, total, desc, unit: Bar() if progress else None)
+    kw = dict(variables=PSOC[:2], levels=LEVELS, predictors="C(wave)", m=4, seed=8, burn=120, between=10, chains=2,
+              complete=("family", "wave"))
+    with_bar = impute(families, progress=True, **kw)
+    per_chain = 120 + 10 * (2 - 1)
+    assert sum(updates) == 2 * per_chain and len(updates) > 2
+    without = impute(families, progress=False, n_jobs=2, **kw)
+    for x, y in zip(with_bar, without):
+        pd.testing.assert_frame_equal(x, y)
+    np.testing.assert_array_equal(with_bar.traces["draws"], without.traces["draws"])

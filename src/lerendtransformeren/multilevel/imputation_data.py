@@ -64,9 +64,9 @@ class Prepared:
     Y: np.ndarray
     X: np.ndarray
     x_names: list
-    codes: list
+    codes: list  # per random level
     n_units: list
-    level_names: tuple
+    level_names: tuple  # the random levels
     variables: list
     specs: list
     cats: list
@@ -74,6 +74,7 @@ class Prepared:
     notes: list
     missing: pd.DataFrame
     intercept: np.ndarray  # c with X c = 1 (zeros when X does not span the constant)
+    fixed_levels: tuple = ()
 
     @property
     def y_names(self) -> list:
@@ -154,7 +155,7 @@ def _check_levels(data: pd.DataFrame, levels: list) -> None:
 
 
 def prepare(data: pd.DataFrame, variables, levels, predictors: str, *, complete=None, categorical=None,
-            ranges=None, where=None) -> Prepared:
+            ranges=None, where=None, fixed_levels=None) -> Prepared:
     """Check the input and build the sampler's arrays (see :func:`~.imputation.impute`)."""
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
@@ -171,6 +172,7 @@ def prepare(data: pd.DataFrame, variables, levels, predictors: str, *, complete=
     _check_columns(data, levels, "levels")
     _check_columns(data, categorical, "categorical")
     _check_columns(data, list(ranges), "ranges")
+    fixed = _fixed_levels(fixed_levels, levels)
     pred_cols = _formula_columns(predictors, data.columns)
     both = sorted(set(variables) & (set(pred_cols) | set(levels)))
     if both:
@@ -191,7 +193,11 @@ def prepare(data: pd.DataFrame, variables, levels, predictors: str, *, complete=
     _check_levels(sub, levels)
     X, x_names = _design(sub, predictors, pred_cols)
     codes, n_units = _level_codes(sub, levels)
+    if fixed:
+        X, x_names = _fixed_design(X, x_names, sub[fixed[-1]], codes[len(fixed) - 1], fixed, notes)
+        codes, n_units = codes[len(fixed):], n_units[len(fixed):]
     specs, Y, cats = _variables(sub, variables, categorical, ranges, notes)
+    _few_units(levels[len(fixed):], n_units, Y.shape[1], notes)
     missing = _missing_table(sub, variables, wave)
     c, *_ = np.linalg.lstsq(X, np.ones(len(X)), rcond=None)
     if not np.allclose(X @ c, 1.0, atol=1e-8):
@@ -200,8 +206,49 @@ def prepare(data: pd.DataFrame, variables, levels, predictors: str, *, complete=
             if v.kind != "categorical":
                 Y[:, v.column] += v.mean / v.sd
                 v.mean = 0.0
-    return Prepared(frame, rows, Y, X, x_names, codes, n_units, tuple(levels), variables, specs, cats, added,
-                    notes, missing, c)
+    return Prepared(frame, rows, Y, X, x_names, codes, n_units, tuple(levels[len(fixed):]), variables, specs, cats,
+                    added, notes, missing, c, tuple(fixed))
+
+
+def _fixed_levels(fixed_levels, levels: list) -> list:
+    """``fixed_levels=`` as a list: the outermost levels, leaving at least one random level."""
+    fixed = _as_list(fixed_levels, "fixed_levels")
+    if fixed and (fixed != levels[:len(fixed)] or len(fixed) >= len(levels)):
+        raise SpecificationError(
+            f"fixed_levels must be the outermost level(s) of levels {levels} (e.g. fixed_levels={levels[:1]}), "
+            f"leaving at least one level with a random intercept; got {fixed}."
+        )
+    return fixed
+
+
+def _fixed_design(X: np.ndarray, x_names: list, units: pd.Series, codes: np.ndarray, fixed: list,
+                  notes: list) -> tuple:
+    """X with a dummy per unit of the innermost fixed level; predictors the dummies imply left out."""
+    n_units = int(codes.max()) + 1
+    dummies = np.zeros((len(codes), n_units))
+    dummies[np.arange(len(codes)), codes] = 1.0
+    basis = dummies / np.sqrt(dummies.sum(axis=0))  # orthonormal columns
+    keep = []
+    for j in range(X.shape[1]):
+        r = X[:, j] - basis @ (basis.T @ X[:, j])
+        if np.linalg.norm(r) > 1e-8 * max(np.linalg.norm(X[:, j]), 1.0):
+            keep.append(j)
+            basis = np.column_stack([basis, r / np.linalg.norm(r)])
+    dropped = [x_names[j] for j in range(X.shape[1]) if j not in keep]
+    labels = units.to_numpy()[np.unique(codes, return_index=True)[1]]
+    names = [x_names[j] for j in keep] + [f"{fixed[-1]}[{v}]" for v in labels]
+    notes.append(f"fixed_levels={fixed}: a fixed effect per {fixed[-1]} ({n_units} dummies) instead of a random "
+                 "intercept" + (f"; {dropped} are implied by the dummies and left out." if dropped else "."))
+    return np.column_stack([X[:, keep], dummies]), names
+
+
+def _few_units(levels: list, n_units: list, q: int, notes: list) -> None:
+    """A note for a random level with no more units than modelled columns."""
+    for name, n in zip(levels, n_units):
+        if n <= q:
+            notes.append(f"The level {name!r} has {n} units for {q} modelled columns: the data barely determine its "
+                         f"covariance matrix and the prior weighs in; with few units consider fixed_levels=[{name!r}] "
+                         "(the outermost levels only).")
 
 
 def _complete_spec(complete, data: pd.DataFrame, levels: list) -> tuple:

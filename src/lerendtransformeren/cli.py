@@ -109,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--seed", type=int, default=None, help="seed of the bootstrap intervals (default: 20261123)")
     rep.add_argument("--date", default=None, help="date in the provenance block, YYYY-MM-DD (default: today)")
     rep.add_argument("--jobs", type=int, default=2, help="processes that fit the models (default: 2)")
+    rep.add_argument("--impute", type=int, default=None, metavar="M",
+                     help="add a sensitivity analysis of each goal's primary outcome after multiple "
+                     "imputation of its missing scale scores, with M imputed data sets (M >= 2; default: off)")
     return parser
 
 
@@ -207,6 +210,8 @@ def _report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"argument --format: {args.format!r}; choose from {', '.join(FORMATS)}")
     if args.k < 1:
         parser.error("argument --k: must be 1 or more")
+    if args.impute is not None and args.impute < 2:
+        parser.error(f"argument --impute: {args.impute} imputed data sets; give 2 or more (e.g. --impute 20)")
     date = None
     if args.date is not None:
         try:
@@ -223,6 +228,7 @@ def _report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         seed=DEFAULT_SEED if args.seed is None else args.seed,
         k=args.k,
         jobs=max(1, args.jobs),
+        impute=args.impute,
     )
     return EXIT_OK
 

@@ -92,6 +92,23 @@ def test_where_leaves_other_rows_unchanged(families):
         assert d.loc[~young, ["psoc_01", "psoc_02"]].notna().all().all()
 
 
+def test_m_not_a_multiple_of_chains():
+    """m = 5 over 2 chains: 3 and 2 imputations; the traces keep the draws both chains have."""
+    rng = np.random.default_rng(4)
+    d = pd.DataFrame({"g": np.repeat(np.arange(12), 6), "x": rng.normal(size=72)})
+    d["y"] = d["x"] + np.repeat(rng.normal(size=12), 6) + rng.normal(size=72)
+    d.loc[rng.random(72) < 0.25, "y"] = np.nan
+    out = impute(d, "y", "g", "x", m=5, seed=8, burn=20, between=4, chains=2, progress=False)
+    assert len(out) == 5 and all(s["y"].notna().all() for s in out)
+    # m = 6 runs both chains as far as chain 1 of m = 5 (3 imputations each, same seeds):
+    # the m = 5 traces are both chains' first draws, as long as chain 2's
+    six = impute(d, "y", "g", "x", m=6, seed=8, burn=20, between=4, chains=2, progress=False)
+    n5, n6 = out.traces["draws"].shape[1], six.traces["draws"].shape[1]
+    assert 0 < n5 < n6
+    np.testing.assert_array_equal(out.traces["draws"], six.traces["draws"][:, :n5])
+    assert np.isfinite(out.diagnostics["rhat"]).all()
+
+
 def test_ranges_and_observed_range_note():
     rng = np.random.default_rng(3)
     d = pd.DataFrame({"g": np.repeat(np.arange(20), 10), "x": rng.normal(size=200)})

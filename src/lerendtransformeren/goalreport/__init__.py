@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from lerendtransformeren.goalreport.analyse import DEFAULT_SEED, GoalResults, analyse_goal, goal_specs
 from lerendtransformeren.goalreport.build import build_goal_report, build_overview
-from lerendtransformeren.goalreport.fits import FitCache, GeeSpec, GlmmSpec, LmmSpec, ReliabilitySpec
+from lerendtransformeren.goalreport.fits import FitCache, GeeSpec, GlmmSpec, ImputeSpec, LmmSpec, ReliabilitySpec
 from lerendtransformeren.goalreport.overview import OverviewResults, analyse_overview
 from lerendtransformeren.goalreport.run import FORMATS, goal_stem, run_reports
 from lerendtransformeren.study.data import StudyData, load_study
@@ -28,6 +28,7 @@ __all__ = [
     "GeeSpec",
     "GlmmSpec",
     "GoalResults",
+    "ImputeSpec",
     "LmmSpec",
     "OverviewResults",
     "ReliabilitySpec",

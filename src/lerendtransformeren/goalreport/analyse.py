@@ -21,6 +21,10 @@ The analysis choices, in brief (the report explains them in its own words):
   parameters.
 - **Reliable change** of the primary outcome from the first to the last wave (Jacobson &
   Truax), with alpha at the first wave as the reliability.
+- **Missing measurements** (optional, ``impute=M``): the primary outcome's scale score
+  multiply imputed by a joint multilevel model (:func:`multilevel.impute`), waves a
+  respondent missed included, the pooled outcome model fitted on every completed set and
+  pooled by Rubin's rules; only respondents with at least one score take part.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from lerendtransformeren.goalreport.fits import (
     FitCache,
     GeeSpec,
     GlmmSpec,
+    ImputeSpec,
     LmmSpec,
     ModelSummary,
     ReliabilitySpec,
@@ -49,15 +54,20 @@ from lerendtransformeren.study.programme import GoalPlan, Measure
 __all__ = [
     "DEFAULT_SEED",
     "RC_LEVEL",
+    "RHAT_LIMIT",
     "GoalResults",
     "Effect",
     "RatioEffect",
     "ModelDetail",
     "SlopeSensitivity",
+    "ImputationSensitivity",
     "GroupResult",
     "ReliableChange",
     "SampleResult",
     "goal_specs",
+    "impute_spec",
+    "impute_auxiliaries",
+    "check_imputations",
     "analyse_goal",
 ]
 
@@ -66,6 +76,10 @@ DEFAULT_SEED = 20261123
 
 #: Two-sided level at which a change counts as reliable.
 RC_LEVEL = 0.95
+
+#: Above this largest R-hat the imputation chains count as not converged, and the report
+#: says that the imputation estimate should not be used.
+RHAT_LIMIT = 1.1
 
 
 # --- the specs of a goal -------------------------------------------------------------------
@@ -125,6 +139,48 @@ def glmm_spec(study: StudyData, m: Measure) -> GlmmSpec:
     return GlmmSpec(m.respondent, m.column, f"{m.column} ~ {fixed} + {p.respondents[m.respondent].random}", family)
 
 
+def check_imputations(impute: int | None) -> None:
+    """``impute`` is None (no imputation analysis) or a whole number of at least 2."""
+    if impute is None:
+        return
+    if not isinstance(impute, (int, np.integer)) or isinstance(impute, bool) or impute < 2:
+        raise SpecificationError(
+            f"impute={impute!r}: the number of imputed data sets must be a whole number of at least 2 "
+            "(e.g. 20), or None for no imputation sensitivity analysis.")
+
+
+def impute_auxiliaries(study: StudyData, respondent: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The auxiliary variables of the imputation model, and those left out.
+
+    The programme's groupings (:attr:`Programme.groupings`, e.g. SES, migration background
+    and age band) present in the respondent's data: used when complete and constant per
+    respondent (so that a missed wave can take them over), else left out.
+    """
+    data = study.frame(respondent)
+    used, left = [], []
+    for col in study.programme.groupings:
+        if col not in data.columns:
+            continue
+        fits = data[col].notna().all() and bool((data.groupby(respondent)[col].nunique() <= 1).all())
+        (used if fits else left).append(col)
+    return tuple(used), tuple(left)
+
+
+def impute_spec(study: StudyData, m: Measure, imputations: int, seed: int, n_jobs: int = 1) -> ImputeSpec:
+    """Multiple imputation of a scale score and the pooled outcome model over the imputations.
+
+    The imputation model's predictors are the outcome model's fixed part and the auxiliary
+    variables (:func:`impute_auxiliaries`); its levels are the respondent's levels of
+    nesting; the sampler runs with :func:`multilevel.impute`'s defaults.
+    """
+    p = study.programme
+    fixed = p.models.pooled if _several_goals(study, m.respondent) else p.models.single
+    aux, _ = impute_auxiliaries(study, m.respondent)
+    predictors = " + ".join([fixed] + [f"C({c})" for c in aux])
+    return ImputeSpec(m.respondent, m.column, outcome_spec(study, m).formula, tuple(p.respondents[m.respondent].levels),
+                      predictors, imputations, seed, n_jobs=n_jobs)
+
+
 def measure_present(study: StudyData, m: Measure, goal: int, k: int) -> bool:
     """Whether at least ``k`` of the goal's rows have a value of the measure."""
     data = study.frame(m.respondent)
@@ -166,10 +222,18 @@ def _plan(study: StudyData, goal: int, k: int) -> _Plan:
     return _Plan(present, tuple(m for m in measures if m not in present), primary)
 
 
-def goal_specs(study: StudyData, goal: int, *, seed: int = DEFAULT_SEED, k: int = 5) -> list:
-    """Every model a goal report fits (to fit them ahead with :meth:`FitCache.prefit`)."""
+def goal_specs(study: StudyData, goal: int, *, seed: int = DEFAULT_SEED, k: int = 5,
+               impute: int | None = None, jobs: int = 1) -> list:
+    """Every model a goal report fits (to fit them ahead with :meth:`FitCache.prefit`).
+
+    With ``impute=M`` the imputation of the primary outcome comes first (the longest job).
+    """
+    check_imputations(impute)
     plan = _plan(study, goal, k)
-    specs: list = [outcome_spec(study, m) for m in plan.scales]
+    specs: list = []
+    if impute is not None and plan.primary is not None:
+        specs.append(impute_spec(study, plan.primary, impute, seed, jobs))
+    specs += [outcome_spec(study, m) for m in plan.scales]
     specs += [gee_spec(study, m) for m in plan.observed]
     specs += [glmm_spec(study, m) for m in plan.observed]
     if plan.primary is not None:
@@ -222,6 +286,33 @@ class SlopeSensitivity:
     slope_variance: float | None
     slope_sd: float | None
     singular: bool
+
+
+@dataclass(frozen=True)
+class ImputationSensitivity:
+    """The primary outcome's offer effect after multiple imputation of its scale score.
+
+    ``row`` is the pooled row of the goal's offer term (estimate, se, Barnard-Rubin df, t,
+    p, CI, riv, lambda, fmi), None when the imputation or a fit failed (``error``);
+    ``units`` this goal's counts (units taking part, never measured, rows added, values
+    imputed, observed scores); ``total_units`` the units imputed over every goal.
+    """
+
+    measure: Measure
+    row: pd.Series | None
+    m: int
+    rhat: float | None
+    settings: dict
+    units: pd.Series | None
+    total_units: int
+    auxiliary: tuple[str, ...]
+    left_out: tuple[str, ...]
+    error: str = ""
+
+    @property
+    def converged(self) -> bool:
+        """Whether the largest R-hat is known and at most :data:`RHAT_LIMIT`."""
+        return self.rhat is not None and bool(np.isfinite(self.rhat)) and self.rhat <= RHAT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -295,6 +386,8 @@ class GoalResults(_ByKind):
     #: Organisations and goals of the study, over which the pooled models are fitted.
     n_organisations: int = 0
     n_goals: int = 0
+    #: The imputation sensitivity analysis of the primary outcome (``impute=M``), else None.
+    imputation: ImputationSensitivity | None = None
 
     @property
     def n_goal_organisations(self) -> int:
@@ -380,6 +473,19 @@ def _slope(study: StudyData, cache: FitCache, m: Measure, goal: int) -> SlopeSen
     var = fitted.result.slope_variance("organisation", "offer")
     sd = None if var is None else float(np.sqrt(max(var, 0.0)))
     return SlopeSensitivity(m, None if c is None else c.iloc[0], var, sd, fitted.singular)
+
+
+def _imputation(study: StudyData, cache: FitCache, m: Measure, goal: int, impute: int, seed: int,
+                jobs: int) -> ImputationSensitivity:
+    spec = impute_spec(study, m, impute, seed, jobs)
+    aux, left = impute_auxiliaries(study, m.respondent)
+    fitted = cache.get(spec)
+    s = fitted.result
+    if s is None:
+        return ImputationSensitivity(m, None, impute, None, {}, None, 0, aux, left, fitted.error or "failed")
+    units = s.units.loc[goal] if goal in s.units.index else None
+    return ImputationSensitivity(m, s.row(goal), s.m, s.rhat, dict(s.settings), units,
+                                 int(s.units["units"].sum()), aux, left)
 
 
 def _own(study: StudyData, cache: FitCache, m: Measure, goal: int) -> pd.Series | None:
@@ -510,7 +616,8 @@ def _samples(study: StudyData, goal: int, plan: _Plan) -> list[SampleResult]:
     return out
 
 
-def analyse_goal(study: StudyData, goal: int, *, k: int = 5, seed: int = DEFAULT_SEED) -> GoalResults:
+def analyse_goal(study: StudyData, goal: int, *, k: int = 5, seed: int = DEFAULT_SEED,
+                 impute: int | None = None, jobs: int = 1) -> GoalResults:
     """Compute every number of one goal's report (fits come from the study's cache).
 
     Parameters
@@ -521,12 +628,18 @@ def analyse_goal(study: StudyData, goal: int, *, k: int = 5, seed: int = DEFAULT
     k : int, default 5
         Minimum number of respondents behind a measure for it to be analysed.
     seed : int
-        Seed of the bootstrap intervals of omega.
+        Seed of the bootstrap intervals of omega, and of the imputations.
+    impute : int, optional
+        Also the imputation sensitivity analysis with this many imputed data sets (at
+        least 2); None (default): without it.
+    jobs : int, default 1
+        Worker processes for the imputation chains (the numbers do not depend on it).
 
     Returns
     -------
     GoalResults
     """
+    check_imputations(impute)
     programme = study.programme
     if goal not in programme.plans:
         raise SpecificationError(f"goal={goal!r}: transformation goals are numbered {sorted(programme.plans)}.")
@@ -558,6 +671,8 @@ def analyse_goal(study: StudyData, goal: int, *, k: int = 5, seed: int = DEFAULT
         res.detail = _detail(study, cache, m, goal, ids)
         res.own = _own(study, cache, m, goal)
         res.slope = _slope(study, cache, m, goal)
+        if impute is not None:
+            res.imputation = _imputation(study, cache, m, goal, impute, seed, jobs)
     res.groups = _groups(study, cache, res)
     res.reliable_change, res.reliable_change_reason = _reliable_change(res)
     return res

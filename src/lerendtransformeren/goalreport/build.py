@@ -113,6 +113,8 @@ def build_goal_report(
     k: int = 5,
     seed: int = DEFAULT_SEED,
     date: _dt.date | str | None = None,
+    impute: int | None = None,
+    jobs: int = 1,
 ) -> Document:
     """The report of one transformation goal as a :class:`Document`.
 
@@ -132,6 +134,11 @@ def build_goal_report(
         Seed of the bootstrap intervals of omega.
     date : date or str, optional
         Date in the provenance block; default today.
+    impute : int, optional
+        Add the imputation sensitivity analysis of the primary outcome with this many
+        imputed data sets (at least 2; seeded by ``seed``); None (default): without it.
+    jobs : int, default 1
+        Worker processes for the imputation chains (the numbers do not depend on it).
 
     Returns
     -------
@@ -146,7 +153,7 @@ def build_goal_report(
     """
     check_lang(lang)
     study = as_study(study_or_dir)
-    res = analyse_goal(study, goal, k=k, seed=seed)
+    res = analyse_goal(study, goal, k=k, seed=seed, impute=impute, jobs=jobs)
     ctx = _context(study, goal, lang, seed, date)
     sections = write_goal_sections(res, ctx)
     _memo_figures(sections)

@@ -48,6 +48,16 @@ def goal_results_view(res: Any) -> View:
               for s in res.samples]
     if res.primary is not None:
         facts.append(("Primary outcome", res.primary.name.pick(lang)))
+    imp = getattr(res, "imputation", None)
+    if imp is not None:
+        if imp.row is None:
+            shown = f"m = {imp.m}, failed ({imp.error})"
+        else:
+            rhat = "unknown" if imp.rhat is None or imp.rhat != imp.rhat else num(imp.rhat)
+            shown = (f"m = {imp.m}: b = {num(imp.row['estimate'])} {ci(imp.row['ci_low'], imp.row['ci_high'])}, "
+                     f"fmi {num(imp.row['fmi'])}, largest R-hat {rhat}"
+                     + ("" if imp.converged else " (not converged: do not use)"))
+        facts.append(("After imputation", shown))
     left = [m.name.pick(lang) for m in (*res.absent, *res.not_estimated, *res.ratios_failed)]
     if left:
         facts.append(("Not analysed", "; ".join(left)))

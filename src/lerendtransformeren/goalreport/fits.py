@@ -1,11 +1,13 @@
 """The models a goal report fits: specs as values, fitted once, optionally in parallel.
 
 A spec is a frozen, hashable dataclass: :class:`LmmSpec` (a linear multilevel model),
-:class:`GeeSpec` (a GEE for a yes/no or count outcome) and :class:`ReliabilitySpec`
-(alpha and omega of an instrument at the first wave). :func:`fit_spec` computes one
-spec from the rows it needs; :class:`FitCache` keeps the results per loaded study, so a
-run over five goals fits every distinct model once; :meth:`FitCache.prefit` fits the
-missing ones in worker processes. Nothing here is a module global.
+:class:`GeeSpec` (a GEE for a yes/no or count outcome), :class:`ReliabilitySpec`
+(alpha and omega of an instrument at the first wave) and :class:`ImputeSpec` (multiple
+imputation of a scale score, the pooled outcome model fitted on every imputed data set and
+pooled). :func:`fit_spec` computes one spec from the rows it needs; :class:`FitCache`
+keeps the results per loaded study, so a run over five goals fits every distinct model
+once; :meth:`FitCache.prefit` fits the missing ones in worker processes. Nothing here is
+a module global.
 
 Fits made in a worker come back as plain summaries (:class:`ModelSummary`), which hold
 everything the reports show of a model, computed by the statistics layer.
@@ -16,13 +18,14 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from lerendtransformeren import scales
 from lerendtransformeren.exceptions import LerendTransformerenError, SingularFitWarning
+from lerendtransformeren.goalreport.imputed import impute_and_pool
 from lerendtransformeren.study.data import StudyData
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "GeeSpec",
     "GlmmSpec",
     "ReliabilitySpec",
+    "ImputeSpec",
     "Spec",
     "ModelSummary",
     "Fitted",
@@ -96,7 +100,53 @@ class ReliabilitySpec:
     seed: int
 
 
-Spec = LmmSpec | GeeSpec | GlmmSpec | ReliabilitySpec
+@dataclass(frozen=True)
+class ImputeSpec:
+    """Multiple imputation of a scale score, then the pooled outcome model on every
+    completed data set, pooled by Rubin's rules (``report --impute M``).
+
+    Attributes
+    ----------
+    respondent : str
+        Whose file the rows come from; its id column is the unit whose missed waves are added.
+    outcome : str
+        The scale score imputed.
+    formula : str
+        The analysis model (the pooled outcome model of the outcome).
+    levels : tuple of str
+        The respondent's levels of nesting, outermost first.
+    predictors : str
+        Right-hand side of the imputation model: the analysis model's fixed part and the
+        auxiliary variables.
+    m : int
+        Imputed data sets.
+    seed : int
+    burn, between, chains : int or None
+        Sampler settings; None: :func:`~lerendtransformeren.multilevel.impute`'s defaults.
+    n_jobs : int
+        Worker processes for the chains; not part of the spec's identity (the numbers are
+        the same for any value). In a worker of :meth:`FitCache.prefit` the chains run serially.
+    """
+
+    respondent: str
+    outcome: str
+    formula: str
+    levels: tuple[str, ...]
+    predictors: str
+    m: int
+    seed: int
+    burn: int | None = None
+    between: int | None = None
+    chains: int | None = None
+    n_jobs: int = field(default=1, compare=False)
+
+    def sampler(self) -> dict:
+        """The sampler settings the spec names (the others are ``impute``'s defaults)."""
+        named = {"burn": self.burn, "between": self.between, "chains": self.chains}
+        return {k: v for k, v in named.items() if v is not None}
+
+
+Spec = LmmSpec | GeeSpec | GlmmSpec | ReliabilitySpec | ImputeSpec
 
 
 @dataclass
@@ -213,6 +263,9 @@ def rows_for(study: StudyData, spec: Spec) -> pd.DataFrame:
     if isinstance(spec, LmmSpec) and spec.goal is not None:
         data = data.loc[data["goal"] == spec.goal]
     used = set(re.findall(r"[A-Za-z_]\w*", spec.formula)) | {"organisation"}
+    if isinstance(spec, ImputeSpec):  # every row: the missing scores are what it imputes
+        used |= set(re.findall(r"[A-Za-z_]\w*", spec.predictors)) | {*spec.levels, spec.respondent, "wave"}
+        return data[[c for c in data.columns if c in used]]
     return data.loc[data[spec.outcome].notna(), [c for c in data.columns if c in used]]
 
 
@@ -229,6 +282,10 @@ def fit_spec(spec: Spec, data: pd.DataFrame) -> Fitted:
                 from lerendtransformeren.multilevel import fit
 
                 result = glmm_table(fit(spec.formula, data, family=spec.family))
+            elif isinstance(spec, ImputeSpec):
+                result = impute_and_pool(
+                    data, outcome=spec.outcome, formula=spec.formula, levels=spec.levels, unit=spec.respondent,
+                    predictors=spec.predictors, m=spec.m, seed=spec.seed, n_jobs=spec.n_jobs, sampler=spec.sampler())
             elif isinstance(spec, GeeSpec):
                 from lerendtransformeren.multilevel.gee import fit_gee
 
@@ -255,7 +312,8 @@ def glmm_table(result) -> pd.DataFrame:
 
 def _fit_task(task: tuple[Spec, pd.DataFrame]) -> tuple[Spec, Fitted]:
     spec, data = task
-    return spec, fit_spec(spec, data)
+    # a worker process runs an imputation's chains serially (the numbers do not change)
+    return spec, fit_spec(replace(spec, n_jobs=1) if isinstance(spec, ImputeSpec) else spec, data)
 
 
 @dataclass

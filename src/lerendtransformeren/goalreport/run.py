@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from lerendtransformeren.exceptions import SpecificationError
-from lerendtransformeren.goalreport.analyse import DEFAULT_SEED, goal_specs
+from lerendtransformeren.goalreport.analyse import DEFAULT_SEED, check_imputations, goal_specs
 from lerendtransformeren.goalreport.build import build_goal_report, build_overview
 from lerendtransformeren.goalreport.fits import FitCache
 from lerendtransformeren.lang import Label, check_lang
@@ -83,6 +83,7 @@ def run_reports(
     study: StudyData | None = None,
     stream: TextIO | None = None,
     jobs: int = 2,
+    impute: int | None = None,
 ) -> list[Path]:
     """Write the reports of the chosen goals and the cross-goal overview.
 
@@ -110,6 +111,10 @@ def run_reports(
     jobs : int, default 2
         Worker processes that fit the models ahead (each distinct model once); 1 fits
         them in this process. The numbers are the same either way.
+    impute : int, optional
+        Add to each goal report the imputation sensitivity analysis of its primary outcome
+        with this many imputed data sets (at least 2; seeded by ``seed``). None (default):
+        without it, and the files are as without this option.
 
     Returns
     -------
@@ -117,6 +122,7 @@ def run_reports(
         Every file written: ``goal<n>_<slug>.<ext>`` per goal, then ``overview.<ext>``.
     """
     check_lang(lang)
+    check_imputations(impute)
     chosen = _goals(goals)
     fmts = _formats(formats)
     date = date or _dt.date.today()
@@ -128,7 +134,7 @@ def run_reports(
         for note in study.notes:
             print(f"  - {note}", file=stream)
     ids = study.identifiers
-    specs = [spec for goal in chosen for spec in goal_specs(study, goal, seed=seed, k=k)]
+    specs = [spec for goal in chosen for spec in goal_specs(study, goal, seed=seed, k=k, impute=impute, jobs=jobs)]
     FitCache.of(study).prefit(specs, jobs=jobs)
     fitted = fmt_num(time.perf_counter() - start, 1, lang)
     done = Label("{} modellen geschat in {} s.", "{} models fitted in {} s.")
@@ -136,7 +142,7 @@ def run_reports(
     written: list[Path] = []
     for i, goal in enumerate(chosen, 1):
         t0 = time.perf_counter()
-        doc = build_goal_report(study, goal, lang=lang, k=k, seed=seed, date=date)
+        doc = build_goal_report(study, goal, lang=lang, k=k, seed=seed, date=date, impute=impute, jobs=jobs)
         written += list(write_document(doc, out, goal_stem(goal), fmts, identifiers=ids).values())
         g = study.programme.goal(goal)
         seconds = fmt_num(time.perf_counter() - t0, 1, lang)

@@ -14,6 +14,7 @@ from lerendtransformeren import design, scales
 from lerendtransformeren.goalreport import blocks as B
 from lerendtransformeren.goalreport.analyse import GoalResults
 from lerendtransformeren.goalreport.fits import N_BOOT
+from lerendtransformeren.goalreport.imputed_text import imputation_methods, imputation_sentences
 from lerendtransformeren.lang import Label, cap, join_words
 from lerendtransformeren.report.figures import (
     plot_caterpillar,
@@ -488,6 +489,8 @@ def effect_section(res: GoalResults, ctx: Context) -> Section:
             blocks.append(_own_sentence(res, ctx))
         if res.slope is not None:
             blocks.append(_slope_sentence(res, ctx))
+        if res.imputation is not None:
+            blocks.append(imputation_sentences(res, ctx))
         subsections.append(_detail_section(res, ctx))
     return Section(ctx.heading("effect"), blocks, subsections)
 
@@ -748,6 +751,8 @@ def methods_blocks(res: GoalResults, ctx: Context) -> list:
             outcome=res.detail.measure.name, formula=s.formula, levels=levels, n_obs=s.n_obs,
             n_units={name.split(":")[-1]: n for name, n in s.levels}, provenance=ctx.provenance,
             ddf=s.ddf, lang=ctx.lang))
+    if res.imputation is not None:
+        blocks.append(imputation_methods(res, ctx))
     return blocks + privacy_and_data(res.k, ctx)
 
 

@@ -315,7 +315,10 @@ def impute(data: pd.DataFrame, variables, levels, predictors: str = "1", *, m: i
     runs = _sample(setup, per_chain, children(root, chains), n_jobs, progress)
     datasets = assemble(prep, [v for r in runs for v in zip(r["values"], r["categories"])])
     names = parameter_names(prep.x_names, prep.y_names, list(prep.level_names))
-    draws = np.stack([prep.raw_trace(r["trace"]) for r in runs])
+    # a chain with one imputation fewer (m not a multiple of chains) has a shorter trace: keep
+    # the common first draws of every chain, so that R-hat compares chains of equal length
+    n_draws = min(len(r["trace"]) for r in runs)
+    draws = np.stack([prep.raw_trace(r["trace"][:n_draws]) for r in runs])
     method = ("joint-model multilevel imputation (jomo-type Gibbs sampler; random intercepts for "
               + ", ".join(prep.level_names)
               + (f"; fixed effects for {', '.join(prep.fixed_levels)}" if prep.fixed_levels else "") + ")")

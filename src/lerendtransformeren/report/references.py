@@ -86,6 +86,24 @@ REFERENCES: dict[str, str] = {
         "Liang, K.-Y., & Zeger, S. L. (1986). Longitudinal data analysis using generalized linear "
         "models. Biometrika, 73(1), 13-22. https://doi.org/10.1093/biomet/73.1.13"
     ),
+    "barnard1999": (
+        "Barnard, J., & Rubin, D. B. (1999). Small-sample degrees of freedom with multiple "
+        "imputation. Biometrika, 86(4), 948-955. https://doi.org/10.1093/biomet/86.4.948"
+    ),
+    "quartagno2019": (
+        "Quartagno, M., Grund, S., & Carpenter, J. (2019). jomo: A flexible package for two-level "
+        "joint modelling multiple imputation. The R Journal, 11(2), 205-228. "
+        "https://doi.org/10.32614/RJ-2019-028"
+    ),
+    "rubin1987": (
+        "Rubin, D. B. (1987). Multiple imputation for nonresponse in surveys. Wiley. "
+        "https://doi.org/10.1002/9780470316696"
+    ),
+    "vehtari2021": (
+        "Vehtari, A., Gelman, A., Simpson, D., Carpenter, B., & Bürkner, P.-C. (2021). "
+        "Rank-normalization, folding, and localization: An improved R-hat for assessing "
+        "convergence of MCMC. Bayesian Analysis, 16(2), 667-718. https://doi.org/10.1214/20-BA1221"
+    ),
     "mancl2001": (
         "Mancl, L. A., & DeRouen, T. A. (2001). A covariance estimator for GEE with improved "
         "small-sample properties. Biometrics, 57(1), 126-134. "

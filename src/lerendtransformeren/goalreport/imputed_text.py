@@ -57,7 +57,7 @@ def _convergence(s, ctx) -> str:
     if s.rhat is None or not math.isfinite(s.rhat):
         return ctx.say(
             f"De R-hat van de imputatieketens kon niet worden berekend: met m = {s.m} geeft elke keten te "
-            "weinig trekkingen na het inbranden. De convergentie is dus niet gecontroleerd; gebruik deze "
+            "weinig trekkingen na de inloopperiode. De convergentie is dus niet gecontroleerd; gebruik deze "
             "schatting pas met meer imputaties.",
             f"The R-hat of the imputation chains could not be computed: with m = {s.m} each chain gives "
             "too few draws after the burn-in. Convergence was therefore not checked; use this estimate "
@@ -151,8 +151,8 @@ def imputation_methods(res: GoalResults, ctx) -> str:
         limit = fmt_num(RHAT_LIMIT, 1, lang)
         chains = _count(st["chains"])
         text += " " + ctx.say(
-            f"De m = {s.m} datasets komen uit {chains.nl} ketens, na {st['burn']} iteraties "
-            f"inbranden en met {st['between']} iteraties tussen twee imputaties; de convergentie is "
+            f"De m = {s.m} datasets komen uit {chains.nl} ketens, na een inloopperiode van {st['burn']} "
+            f"iteraties en met {st['between']} iteraties tussen twee imputaties; de convergentie is "
             f"beoordeeld met de rang-genormaliseerde split-R-hat (Vehtari et al., 2021), met {limit} als "
             "grens.",
             f"The m = {s.m} data sets were drawn from {chains.en} chains, after a burn-in of {st['burn']} "

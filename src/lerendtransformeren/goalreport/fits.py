@@ -6,8 +6,10 @@ A spec is a frozen, hashable dataclass: :class:`LmmSpec` (a linear multilevel mo
 imputation of a scale score, the pooled outcome model fitted on every imputed data set and
 pooled). :func:`fit_spec` computes one spec from the rows it needs; :class:`FitCache`
 keeps the results per loaded study, so a run over five goals fits every distinct model
-once; :meth:`FitCache.prefit` fits the missing ones in worker processes. Nothing here is
-a module global.
+once; :meth:`FitCache.fitting` fits the missing ones in worker processes while the caller
+goes on (:meth:`FitCache.get` waits for the one it asks for), :meth:`FitCache.prefit` fits
+them all up front. Every fit runs on one BLAS thread, so it gives the same numbers in this
+process and in a worker. Nothing here is a module global.
 
 Fits made in a worker come back as plain summaries (:class:`ModelSummary`), which hold
 everything the reports show of a model, computed by the statistics layer.
@@ -17,7 +19,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -238,7 +241,8 @@ def summarise(res, want_anova: bool = False) -> ModelSummary:
 
     terms = _offer_terms(list(res.frame.x_names))
     contrasts = {g: res.contrast({t: 1.0}, names=[t]) for g, t in terms.items()}
-    standardised = {g: standardized_effect(res, t).iloc[0] for g, t in terms.items()}
+    effects = standardized_effect(res, list(terms.values())) if terms else None  # one total SD for all
+    standardised = {g: effects.loc[t] for g, t in terms.items()}
     return ModelSummary(
         formula=res.formula,
         fixed=res.fixed.copy(),
@@ -274,30 +278,50 @@ def fit_spec(spec: Spec, data: pd.DataFrame) -> Fitted:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            if isinstance(spec, LmmSpec):
-                from lerendtransformeren.multilevel import fit
-
-                result = summarise(fit(spec.formula, data), spec.anova)
-            elif isinstance(spec, GlmmSpec):
-                from lerendtransformeren.multilevel import fit
-
-                result = glmm_table(fit(spec.formula, data, family=spec.family))
-            elif isinstance(spec, ImputeSpec):
-                result = impute_and_pool(
-                    data, outcome=spec.outcome, formula=spec.formula, levels=spec.levels, unit=spec.respondent,
-                    predictors=spec.predictors, m=spec.m, seed=spec.seed, n_jobs=spec.n_jobs, sampler=spec.sampler())
-            elif isinstance(spec, GeeSpec):
-                from lerendtransformeren.multilevel.gee import fit_gee
-
-                result = fit_gee(spec.formula, data, cluster="organisation", family=spec.family,
-                                 small_sample="md", df="between")
-            else:
-                result = scales.reliability(data, spec.instrument, seed=spec.seed, n_boot=N_BOOT)
+            result = _compute(spec, data)
             error = ""
         except (LerendTransformerenError, np.linalg.LinAlgError, ValueError, KeyError) as exc:
             result, error = None, type(exc).__name__
     singular = any(issubclass(w.category, SingularFitWarning) for w in caught)
     return Fitted(result, singular, error)
+
+
+def _one_blas_thread():
+    """One BLAS thread (a context manager; also in force from the moment it is made).
+
+    The fits are small: one thread is faster than two that wait on each other, two worker
+    processes then use two cores without oversubscribing them, and a fit gives the same
+    numbers in this process and in a worker.
+    """
+    from lerendtransformeren.multilevel.replicates import single_thread
+
+    return single_thread()
+
+
+def _start_worker() -> None:
+    """Start of a worker process: one BLAS thread for the rest of its life."""
+    _one_blas_thread()
+
+
+def _compute(spec: Spec, data: pd.DataFrame):
+    if isinstance(spec, LmmSpec):
+        from lerendtransformeren.multilevel import fit
+
+        return summarise(fit(spec.formula, data), spec.anova)
+    if isinstance(spec, GlmmSpec):
+        from lerendtransformeren.multilevel import fit
+
+        return glmm_table(fit(spec.formula, data, family=spec.family))
+    if isinstance(spec, ImputeSpec):
+        return impute_and_pool(
+            data, outcome=spec.outcome, formula=spec.formula, levels=spec.levels, unit=spec.respondent,
+            predictors=spec.predictors, m=spec.m, seed=spec.seed, n_jobs=spec.n_jobs, sampler=spec.sampler())
+    if isinstance(spec, GeeSpec):
+        from lerendtransformeren.multilevel.gee import fit_gee
+
+        return fit_gee(spec.formula, data, cluster="organisation", family=spec.family,
+                       small_sample="md", df="between")
+    return scales.reliability(data, spec.instrument, seed=spec.seed, n_boot=N_BOOT)
 
 
 def glmm_table(result) -> pd.DataFrame:
@@ -310,18 +334,23 @@ def glmm_table(result) -> pd.DataFrame:
     return table
 
 
-def _fit_task(task: tuple[Spec, pd.DataFrame]) -> tuple[Spec, Fitted]:
-    spec, data = task
-    # a worker process runs an imputation's chains serially (the numbers do not change)
-    return spec, fit_spec(replace(spec, n_jobs=1) if isinstance(spec, ImputeSpec) else spec, data)
+def _worker_fit(spec: Spec, data: pd.DataFrame) -> Fitted:
+    """:func:`fit_spec` in a worker process, which runs an imputation's chains serially
+    (the numbers do not change)."""
+    return fit_spec(replace(spec, n_jobs=1) if isinstance(spec, ImputeSpec) else spec, data)
 
 
 @dataclass
 class FitCache:
-    """Fitted specs of one loaded study (kept in ``study.cache`` so reports share them)."""
+    """Fitted specs of one loaded study (kept in ``study.cache`` so reports share them).
+
+    A spec that worker processes are fitting (:meth:`fitting`) is in ``pending`` until
+    :meth:`get` collects it.
+    """
 
     study: StudyData
     results: dict = field(default_factory=dict)
+    pending: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, study: StudyData) -> FitCache:
@@ -331,9 +360,13 @@ class FitCache:
         return study.cache["fits"]
 
     def get(self, spec: Spec) -> Fitted:
-        """The fitted spec (fitted now if it was not yet)."""
+        """The fitted spec: cached, waited for from a worker, or fitted now."""
         if spec not in self.results:
-            self.results[spec] = fit_spec(spec, rows_for(self.study, spec))
+            if spec in self.pending:
+                self.results[spec] = self.pending.pop(spec).get()
+            else:
+                with _one_blas_thread():
+                    self.results[spec] = fit_spec(spec, rows_for(self.study, spec))
         return self.results[spec]
 
     def prefit(self, specs: Iterable[Spec], jobs: int = 2) -> int:
@@ -343,17 +376,34 @@ class FitCache:
         worker is sent only the rows and columns its spec needs. With ``jobs=1`` (or
         where fork is not available) the fits run in this process.
         """
-        todo = [s for s in dict.fromkeys(specs) if s not in self.results]
-        if not todo:
-            return 0
-        import multiprocessing as mp
-
-        if jobs <= 1 or len(todo) == 1 or "fork" not in mp.get_all_start_methods():
+        with self.fitting(specs, jobs) as todo:
             for spec in todo:
                 self.get(spec)
-            return len(todo)
-        tasks = [(spec, rows_for(self.study, spec)) for spec in todo]
-        with mp.get_context("fork").Pool(min(jobs, len(todo))) as pool:
-            for spec, fitted in pool.imap_unordered(_fit_task, tasks):
-                self.results[spec] = fitted
         return len(todo)
+
+    @contextmanager
+    def fitting(self, specs: Iterable[Spec], jobs: int = 2) -> Iterator[list]:
+        """Fit the specs not yet cached in ``jobs`` worker processes while the caller goes on.
+
+        The specs are handed out in the order given (put the ones needed first first);
+        inside the block :meth:`get` waits for the spec it asks for only. Yields the specs
+        that were not cached. On leaving the block the workers are stopped; a spec not
+        collected by then is fitted again if it is asked for later. With ``jobs=1``, one
+        spec, or no fork start method, nothing starts: :meth:`get` fits in this process.
+        """
+        todo = [s for s in dict.fromkeys(specs) if s not in self.results]
+        import multiprocessing as mp
+
+        if jobs <= 1 or len(todo) <= 1 or "fork" not in mp.get_all_start_methods():
+            yield todo
+            return
+        pool = mp.get_context("fork").Pool(min(jobs, len(todo)), initializer=_start_worker)
+        try:
+            for spec in todo:
+                self.pending[spec] = pool.apply_async(_worker_fit, (spec, rows_for(self.study, spec)))
+            yield todo
+        finally:
+            for spec in todo:
+                self.pending.pop(spec, None)
+            pool.terminate()
+            pool.join()

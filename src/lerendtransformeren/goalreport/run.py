@@ -1,9 +1,10 @@
 """The main job: reports for the transformation goals, written to files, with progress.
 
-:func:`run_reports` loads a study once, fits every model the chosen goal reports need
-(each distinct model once, in worker processes), builds the report of every goal and the
-cross-goal overview, writes them as HTML, Word and/or Markdown with the one writer of the
-report layer, and prints one line per goal.
+:func:`run_reports` loads a study once and has worker processes fit every model the
+chosen goal reports need (each distinct model once, in goal order); meanwhile it builds
+the report of each goal as soon as that goal's models are in, then the cross-goal
+overview, writes them as HTML, Word and/or Markdown with the one writer of the report
+layer, and prints one line per goal.
 
 Files are reproducible: the same input, seed and date give byte-identical files.
 """
@@ -19,11 +20,8 @@ from typing import TextIO
 
 from lerendtransformeren.exceptions import SpecificationError
 from lerendtransformeren.goalreport.analyse import DEFAULT_SEED, check_imputations, goal_specs
-from lerendtransformeren.goalreport.build import build_goal_report, build_overview
 from lerendtransformeren.goalreport.fits import FitCache
 from lerendtransformeren.lang import Label, check_lang
-from lerendtransformeren.report.format import fmt_num
-from lerendtransformeren.report.render import write_document
 from lerendtransformeren.study.data import StudyData, load_study
 from lerendtransformeren.study.programme import LERENDTRANSFORMEREN
 
@@ -69,6 +67,14 @@ def _formats(formats: str | Iterable[str]) -> list[str]:
     return [f for f in FORMATS if f in chosen]
 
 
+def _import_shared() -> None:
+    """Import what this process (the figures) and the fitting workers (pingouin, for alpha,
+    loads the same) both need before the workers fork: once rather than in every process.
+    The rest of the report layer (python-docx, jinja2) loads after the fork."""
+    import scipy.stats  # noqa: F401
+    import seaborn  # noqa: F401  (matplotlib.pyplot comes with it)
+
+
 def run_reports(
     goals: str | int | Sequence[int] = "all",
     data_dir: str | Path | None = None,
@@ -109,8 +115,9 @@ def run_reports(
     stream : text stream, optional
         Where progress goes (default standard output).
     jobs : int, default 2
-        Worker processes that fit the models ahead (each distinct model once); 1 fits
-        them in this process. The numbers are the same either way.
+        Worker processes that fit the models (each distinct model once) while this
+        process writes the reports; 1 fits them in this process. The files are the same
+        either way.
     impute : int, optional
         Add to each goal report the imputation sensitivity analysis of its primary outcome
         with this many imputed data sets (at least 2; seeded by ``seed``). None (default):
@@ -134,26 +141,38 @@ def run_reports(
         for note in study.notes:
             print(f"  - {note}", file=stream)
     ids = study.identifiers
-    specs = [spec for goal in chosen for spec in goal_specs(study, goal, seed=seed, k=k, impute=impute, jobs=jobs)]
-    FitCache.of(study).prefit(specs, jobs=jobs)
-    fitted = fmt_num(time.perf_counter() - start, 1, lang)
-    done = Label("{} modellen geschat in {} s.", "{} models fitted in {} s.")
-    print(done.pick(lang).format(len(dict.fromkeys(specs)), fitted), file=stream, flush=True)
+    specs = [spec for goal in chosen for spec in goal_specs(study, goal, seed=seed, k=k, impute=impute,
+                                                                  jobs=jobs)]
+    cache = FitCache.of(study)
     written: list[Path] = []
-    for i, goal in enumerate(chosen, 1):
-        t0 = time.perf_counter()
-        doc = build_goal_report(study, goal, lang=lang, k=k, seed=seed, date=date, impute=impute, jobs=jobs)
-        written += list(write_document(doc, out, goal_stem(goal), fmts, identifiers=ids).values())
-        g = study.programme.goal(goal)
-        seconds = fmt_num(time.perf_counter() - t0, 1, lang)
-        line = Label("[{}/{}] doel {}: {} ... klaar ({}; {} s)", "[{}/{}] goal {}: {} ... done ({}; {} s)")
-        print(line.pick(lang).format(i, len(chosen), goal, Label(g.name_nl, g.name_en).pick(lang),
-                                     ", ".join(fmts), seconds), file=stream, flush=True)
-    if overview:
-        doc = build_overview(study, chosen, lang=lang, k=k, seed=seed, date=date)
-        written += list(write_document(doc, out, "overview", fmts, identifiers=ids).values())
-        line = Label("overzicht ... klaar ({})", "overview ... done ({})")
-        print(line.pick(lang).format(", ".join(fmts)), file=stream, flush=True)
+    if jobs > 1:
+        _import_shared()
+    # the workers fit the models in goal order while this process writes the reports
+    with cache.fitting(specs, jobs=jobs) as todo:
+        # the report layer loads now, while the workers fit
+        from lerendtransformeren.goalreport.build import build_goal_report, build_overview
+        from lerendtransformeren.report.format import fmt_num
+        from lerendtransformeren.report.render import write_document
+
+        for i, goal in enumerate(chosen, 1):
+            t0 = time.perf_counter()
+            doc = build_goal_report(study, goal, lang=lang, k=k, seed=seed, date=date, impute=impute,
+                                    jobs=jobs)
+            written += list(write_document(doc, out, goal_stem(goal), fmts, identifiers=ids).values())
+            g = study.programme.goal(goal)
+            seconds = fmt_num(time.perf_counter() - t0, 1, lang)
+            line = Label("[{}/{}] doel {}: {} ... klaar ({}; {} s)", "[{}/{}] goal {}: {} ... done ({}; {} s)")
+            print(line.pick(lang).format(i, len(chosen), goal, Label(g.name_nl, g.name_en).pick(lang),
+                                         ", ".join(fmts), seconds), file=stream, flush=True)
+        if overview:
+            doc = build_overview(study, chosen, lang=lang, k=k, seed=seed, date=date)
+            written += list(write_document(doc, out, "overview", fmts, identifiers=ids).values())
+            line = Label("overzicht ... klaar ({})", "overview ... done ({})")
+            print(line.pick(lang).format(", ".join(fmts)), file=stream, flush=True)
+        for spec in todo:  # every model of the chosen goals ends up in the study's cache
+            cache.get(spec)
+    done = Label("{} modellen geschat.", "{} models fitted.")
+    print(done.pick(lang).format(len(dict.fromkeys(specs))), file=stream, flush=True)
     total = fmt_num(time.perf_counter() - start, 1, lang)
     line = Label("{} bestanden geschreven naar {} in {} s.", "{} files written to {} in {} s.")
     print(line.pick(lang).format(len(written), out, total), file=stream, flush=True)

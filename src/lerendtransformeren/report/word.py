@@ -22,9 +22,8 @@ from pathlib import Path
 import docx
 import matplotlib
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, Twips
 
 from lerendtransformeren.report.document import Document, check_identifiers, document_items, table_item
@@ -189,14 +188,26 @@ def _column_widths(
     return widths, size
 
 
-def _set_widths(table, widths_pt: Sequence[float]) -> None:
-    """Fix the column widths (grid and cells, so both Word and LibreOffice follow them)."""
-    table.autofit = False
-    for j, width_pt in enumerate(widths_pt):
-        width = Twips(math.floor(width_pt * 20))
-        table.columns[j].width = width
-        for cell in table.columns[j].cells:
-            cell.width = width
+def _twips(width_pt: float) -> int:
+    """A column width in whole twips, rounded down (the columns never exceed the text width)."""
+    return math.floor(width_pt * 20)
+
+
+def _new_table(d, widths: Sequence[int], *, centred: bool = False, borders: dict[str, int] | None = None):
+    """An empty table (no rows yet) with fixed column widths in twips.
+
+    The grid and the layout are set through python-docx; the rows are added as XML by
+    :func:`_add_rows`, so no cell is looked up through the table's grid.
+    """
+    table = d.add_table(rows=0, cols=len(widths))
+    if centred:
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    if borders:
+        _border(table._tbl.tblPr, borders)
+    table.autofit = False  # fixed layout: Word and LibreOffice follow the widths
+    for j, width in enumerate(widths):
+        table.columns[j].width = Twips(width)
+    return table
 
 
 def _border(element, edges: dict[str, int]) -> None:
@@ -214,16 +225,6 @@ def _border(element, edges: dict[str, int]) -> None:
             node.set(qn("w:space"), "0")
             node.set(qn("w:color"), "000000")
         borders.append(node)
-
-
-def _row_flags(row, *, header: bool) -> None:
-    """Keep the row on one page; repeat header rows on every page the table runs onto."""
-    tr_pr = row._tr.get_or_add_trPr()
-    tags = ["w:cantSplit"] + (["w:tblHeader"] if header else [])
-    for tag in tags:  # cantSplit precedes tblHeader in CT_TrPr
-        flag = OxmlElement(tag)
-        flag.set(qn("w:val"), "true")
-        tr_pr.append(flag)
 
 
 #: A hyphen-minus before a digit: a minus sign or a range ("-0,79", "0-40"). Word and
@@ -256,52 +257,69 @@ def _paragraph(d, text: str = "", style: str | None = None):
     return paragraph
 
 
-def _cell_text(
-    cell,
+def _xml_text(text: str) -> str:
+    """Text as XML character data (a carriage return kept as a character reference)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _run_xml(text: str, *, bold: bool, italic: bool, size: float) -> str:
+    """One run holding ``text``, its minus signs and range dashes as w:noBreakHyphen (as :func:`_add_run`)."""
+    props = ("<w:b/>" if bold else "") + ("<w:i/>" if italic else "") + f'<w:sz w:val="{int(Pt(size).pt * 2)}"/>'
+    parts = []
+    for k, piece in enumerate(_MINUS.split(text)):
+        if k:
+            parts.append("<w:noBreakHyphen/>")
+        if piece:
+            space = ' xml:space="preserve"' if piece != piece.strip() else ""
+            parts.append(f"<w:t{space}>{_xml_text(piece)}</w:t>")
+    return f"<w:r><w:rPr>{props}</w:rPr>{''.join(parts)}</w:r>"
+
+
+def _cell_xml(
     text: str,
+    width: int,
     *,
     bold: bool = False,
     italic: bool = False,
-    right: bool = False,
+    align: str = "left",
     size: float = _TABLE_PT,
     indent: float = 0.0,
-) -> None:
-    paragraph = cell.paragraphs[0]
-    for extra in cell.paragraphs[1:]:
-        extra._p.getparent().remove(extra._p)
-    for run in list(paragraph.runs):
-        run._r.getparent().remove(run._r)
-    run = _add_run(paragraph, text)  # one run holding the text
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT if right else WD_ALIGN_PARAGRAPH.LEFT
-    paragraph.paragraph_format.space_before = Pt(0)
-    paragraph.paragraph_format.space_after = Pt(0)
-    if indent:
-        paragraph.paragraph_format.left_indent = Pt(indent)
-    run.bold = bold or None
-    run.italic = italic or None
-    run.font.size = Pt(size)
-    # the paragraph mark at the table's size too: an empty cell would otherwise take the
-    # height of the body font and make its row taller than the rows around it
-    p_pr = paragraph._p.get_or_add_pPr()
-    for old in p_pr.findall(qn("w:rPr")):
-        p_pr.remove(old)
-    mark = OxmlElement("w:rPr")
-    half_points = OxmlElement("w:sz")
-    half_points.set(qn("w:val"), str(round(2 * size)))
-    mark.append(half_points)
-    p_pr.append(mark)
+    span: int = 1,
+    bottom: int = 0,
+    no_wrap: bool = False,
+) -> str:
+    """A table cell (``w:tc``) as XML: one paragraph with no space before or after, one run.
+
+    ``width`` in twips; ``bottom`` a bottom border in eighths of a point (0: none);
+    ``no_wrap`` keeps the text on one line. The paragraph mark is set at the table's size
+    too: an empty cell would otherwise take the height of the body font and make its row
+    taller than the rows around it.
+    """
+    props = f'<w:tcW w:type="dxa" w:w="{width}"/>'
+    if span > 1:
+        props += f'<w:gridSpan w:val="{span}"/>'
+    if bottom:
+        props += (f'<w:tcBorders><w:bottom w:val="single" w:sz="{bottom}" w:space="0" w:color="000000"/>'
+                  "</w:tcBorders>")
+    if no_wrap:
+        props += "<w:noWrap/>"
+    ind = f'<w:ind w:left="{Pt(indent).twips}"/>' if indent else ""
+    mark = f'<w:rPr><w:sz w:val="{round(2 * size)}"/></w:rPr>'
+    paragraph = (f'<w:p><w:pPr><w:spacing w:before="0" w:after="0"/>{ind}<w:jc w:val="{align}"/>{mark}</w:pPr>'
+                 f"{_run_xml(text, bold=bold, italic=italic, size=size)}</w:p>")
+    return f"<w:tc><w:tcPr>{props}</w:tcPr>{paragraph}</w:tc>"
 
 
-def _no_wrap(cell) -> None:
-    tc_pr = cell._tc.get_or_add_tcPr()
-    if tc_pr.find(qn("w:noWrap")) is None:
-        node = OxmlElement("w:noWrap")
-        successors = [tc_pr.find(qn(t)) for t in ("w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")]
-        following = next((s for s in successors if s is not None), None)
-        if following is None:
-            tc_pr.append(node)
-        else:
-            following.addprevious(node)
+def _row_xml(cells: Iterable[str], *, header: bool) -> str:
+    """A table row kept on one page; header rows repeat on every page the table runs onto."""
+    flags = '<w:cantSplit w:val="true"/>' + ('<w:tblHeader w:val="true"/>' if header else "")
+    return f"<w:tr><w:trPr>{flags}</w:trPr>{''.join(cells)}</w:tr>"
+
+
+def _add_rows(table, rows: Sequence[str]) -> None:
+    """Append rows (``w:tr`` XML from :func:`_row_xml`) to a table, parsed in one go."""
+    parsed = parse_xml(f"<w:tbl {nsdecls('w')}>{''.join(rows)}</w:tbl>")
+    table._tbl.extend(list(parsed))
 
 
 #: Left indent (points) of the rows under a heading row of a grouped table (APA).
@@ -322,7 +340,6 @@ def _docx_table(d, item: dict, words: dict) -> None:
     title = d.add_paragraph()
     _add_run(title, item["title"]).italic = True
     title.paragraph_format.keep_with_next = True
-    header_rows = 2 if item["spanners"] else 1
     headers, rows, numeric, stub = item["headers"], item["rows"], item["numeric"], item["n_stub"]
     n_cols = len(headers)
     body = [[_body_cell(text, j, heading, item["grouped"]) for j, text in enumerate(row)]
@@ -336,38 +353,26 @@ def _docx_table(d, item: dict, words: dict) -> None:
             spanners.append((_Cell(text, bold=True), start, span))
         start += span
     widths, size = _column_widths(columns, numeric, spanners)
-
-    table = d.add_table(rows=header_rows + len(rows), cols=n_cols)
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    _border(table._tbl.tblPr, {"top": 12, "bottom": 12, "left": 0, "right": 0, "insideH": 0, "insideV": 0})
+    twips = [_twips(w) for w in widths]
+    table = _new_table(d, twips, centred=True,
+                       borders={"top": 12, "bottom": 12, "left": 0, "right": 0, "insideH": 0, "insideV": 0})
+    align = ["right" if numeric[j] and j >= stub else "left" for j in range(n_cols)]
+    head = []
     if item["spanners"]:
-        start = 0
+        cells, start = [], 0
         for text, span in item["spanners"]:
-            cell = table.cell(0, start)
-            if span > 1:
-                cell = cell.merge(table.cell(0, start + span - 1))
-            _cell_text(cell, text, bold=True, size=size)
-            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            if text:
-                _border(cell._tc.get_or_add_tcPr(), {"bottom": 4})
+            # a merged cell keeps the width of the last column it spans (as the files always had)
+            cells.append(_cell_xml(text, twips[start + span - 1], bold=True, align="center", size=size,
+                                   span=span, bottom=4 if text else 0))
             start += span
-    for j, header in enumerate(headers):
-        cell = table.cell(header_rows - 1, j)
-        _cell_text(cell, header, bold=True, italic=item["italic"][j], right=numeric[j] and j >= stub, size=size)
-        _border(cell._tc.get_or_add_tcPr(), {"bottom": 8})
-    for r, row in enumerate(table.rows):
-        _row_flags(row, header=r < header_rows)
-    for i, cells in enumerate(body):
-        for j, c in enumerate(cells):
-            _cell_text(table.cell(header_rows + i, j), c.text, italic=c.italic, right=numeric[j] and j >= stub,
-                       size=size, indent=c.indent)
-    _set_widths(table, widths)
-    for j in range(n_cols):
-        if not numeric[j]:
-            continue
-        for i, row in enumerate(rows):  # numbers that fit on one line are kept on one line
-            if _Cell(row[j]).full(size) + _PAD_PT <= widths[j]:
-                _no_wrap(table.cell(header_rows + i, j))
+        head.append(_row_xml(cells, header=True))
+    head.append(_row_xml([_cell_xml(h, twips[j], bold=True, italic=item["italic"][j], align=align[j], size=size,
+                                    bottom=8) for j, h in enumerate(headers)], header=True))
+    # numbers that fit on one line are kept on one line
+    body_rows = [_row_xml([_cell_xml(c.text, twips[j], italic=c.italic, align=align[j], size=size, indent=c.indent,
+                                     no_wrap=numeric[j] and _Cell(c.text).full(size) + _PAD_PT <= widths[j])
+                           for j, c in enumerate(cells)], header=False) for cells in body]
+    _add_rows(table, head + body_rows)
     if item["note"]:
         note = d.add_paragraph()
         note.add_run(words["note"]).italic = True
@@ -462,17 +467,14 @@ def _docx_conclusions(d, text: str) -> None:
 
 def _docx_provenance(d, pairs: list[tuple[str, str]]) -> None:
     """The provenance block: labels at 9 pt, values (hashes, versions) at 8 pt."""
-    table = d.add_table(rows=len(pairs), cols=2)
     columns = [[_Cell(label) for label, _ in pairs], [_Cell(value) for _, value in pairs]]
     # values get what they need on one line (up to what the labels' words leave), labels the rest
     label_min = max((c.longest_token(_TABLE_PT) for c in columns[0]), default=0.0) + _PAD_PT
     value_width = min(max((c.full(8.0) for c in columns[1]), default=0.0) + _PAD_PT, _TEXT_WIDTH_PT - label_min)
-    widths = [_TEXT_WIDTH_PT - value_width, value_width]
-    for row, (label, value) in zip(table.rows, pairs):
-        _row_flags(row, header=False)
-        _cell_text(row.cells[0], label)
-        _cell_text(row.cells[1], value, size=8.0)
-    _set_widths(table, widths)
+    widths = [_twips(_TEXT_WIDTH_PT - value_width), _twips(value_width)]
+    table = _new_table(d, widths)
+    _add_rows(table, [_row_xml([_cell_xml(label, widths[0]), _cell_xml(value, widths[1], size=8.0)], header=False)
+                      for label, value in pairs])
 
 
 def render_docx(doc: Document, *, identifiers: Iterable[str] = ()) -> bytes:

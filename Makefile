@@ -83,6 +83,8 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_io.py
 	$(BIN)/python benchmarks/bench_reliability.py
 	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/bench_impute.py
 
 # Refresh the constraints after changing dependencies (review the diff before committing).
 lock: $(STAMP)

@@ -343,6 +343,8 @@ def _effect_sentences(res: GoalResults, ctx: Context) -> list:
 def _df_caveat(res: GoalResults, ctx: Context) -> str:
     low = fmt_df(round(min(e.row["df"] for e in res.effects)), ctx.lang)
     n = ctx.count(res.n_goal_organisations)
+    # with --impute a third sensitivity analysis (missing measurements) follows the two
+    first = Label("De eerste twee ", "The first two") if res.imputation is not None else Label("De twee ", "The two")
     return ctx.say(
         f"De vrijheidsgraden zijn groot ({low} of meer) omdat het aanbod binnen organisaties "
         "wisselt: het model vergelijkt metingen vóór en na de start binnen dezelfde "
@@ -351,7 +353,7 @@ def _df_caveat(res: GoalResults, ctx: Context) -> str:
         f"zonder aanbod in alle doelen gelijk is, en dat het effect van het aanbod in de {n.nl} "
         "organisaties van dit doel gelijk is. Verschilt het effect tussen organisaties, dan is "
         f"het interval te smal, en een uitspraak over andere organisaties rust op slechts {n.nl} "
-        "organisaties. De twee gevoeligheidsanalyses hieronder gaan op beide aannames in.",
+        f"organisaties. {first.nl}gevoeligheidsanalyses hieronder gaan op beide aannames in.",
         f"The degrees of freedom are large ({low} or more) because the offer varies within "
         "organisations: the model compares measurements before and after the start within the "
         "same organisation. That makes the estimate more precise, but rests on two assumptions "
@@ -359,7 +361,7 @@ def _df_caveat(res: GoalResults, ctx: Context) -> str:
         "offer is the same in all goals, and that the offer's effect is the same in this goal's "
         f"{n.en} organisations. If the effect differs between organisations the interval is too "
         f"narrow, and any statement about other organisations rests on {n.en} organisations only. "
-        "The two sensitivity analyses below address both assumptions.")
+        f"{first.en} sensitivity analyses below address both assumptions.")
 
 
 def _own_sentence(res: GoalResults, ctx: Context) -> str:

@@ -264,12 +264,19 @@ def test_methods_cite_the_imputation_works(study, results, lang):
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_without_the_option_the_report_is_unchanged(study, results, lang):
-    """The option only adds: its two paragraphs and four references."""
+    """The option adds its two paragraphs and four references, and the caveat before the
+    sensitivity analyses then speaks of the first two of three; nothing else changes."""
     res, plain = results
     with_it, without = _texts(study, res, lang), _texts(study, plain, lang)
-    added = [t for t in with_it if t not in without]
+    two, first_two = ("De twee gevoeligheidsanalyses", "De eerste twee gevoeligheidsanalyses") if lang == "nl" \
+        else ("The two sensitivity analyses", "The first two sensitivity analyses")
+    caveat = [t for t in without if two in t]
+    assert len(caveat) == 1
+    renamed = [t.replace(first_two, two) for t in with_it]
+    added = [t for t in renamed if t not in without]
     assert len(added) == 2 + len(NEW_REFERENCES), added
-    assert [t for t in with_it if t in without] == without
+    assert [t for t in renamed if t in without] == without
+    assert caveat[0].replace(two, first_two) in with_it
     assert not any("imput" in t.lower() for t in without)
 
 

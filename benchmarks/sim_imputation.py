@@ -18,14 +18,14 @@ the analysis model ``y ~ C(wave) + offer + (1 | organisation/team/family)`` four
 
 Per route it prints the mean estimate, the bias against the population-average effect
 (2.7) with its Monte Carlo SE, the empirical SE, the mean standard error, and the coverage
-of the 95% interval with its Monte Carlo SE (``sqrt(p (1 - p) / R)``: 1.1 points at
-R = 400). With ``--out`` the per-replicate estimates and the summary are written as JSON
+of the 95% interval with its Monte Carlo SE (``sqrt(p (1 - p) / R)``: 0.7 points at
+R = 1,000). With ``--out`` the per-replicate estimates and the summary are written as JSON
 (``tests/reference/imputation/simulation.json``, which
 ``tests/multilevel/test_ml_imputation_sim.py`` checks and re-computes replicates of).
 Replicate ``i`` uses child ``i`` of ``SeedSequence(seed)`` (data from its first child,
 imputation from its second), so any ``--n-jobs`` gives the same numbers. Run on demand::
 
-    .venv/bin/python benchmarks/sim_imputation.py --reps 400 --n-jobs 2 \\
+    .venv/bin/python benchmarks/sim_imputation.py --reps 1000 --n-jobs 2 \\
         --out tests/reference/imputation/simulation.json
 """
 
@@ -47,7 +47,7 @@ FORMULA = "y ~ C(wave) + offer + (1 | organisation/team/family)"
 PREDICTORS = "C(wave) + offer + C(ses) + C(ses):offer"
 LEVELS = ("organisation", "team", "family")
 ROUTES = ("full", "complete_cases", "observed", "imputed")
-SETTINGS = {"m": 10, "burn": 300, "between": 50, "chains": 2}
+SETTINGS = {"m": 10, "burn": 300, "between": 100, "chains": 2}
 SEED = 20261204
 
 
@@ -92,7 +92,7 @@ def summarise(reps: list[dict], truth: float) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=400)
+    parser.add_argument("--reps", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", default=None, help="write the replicates and summary as JSON")

@@ -67,8 +67,10 @@ def test_summary_is_recomputed_from_the_replicates():
 def test_stored_replicates_are_reproduced(i):
     s, sim = stored(), sim_module()
     again = sim.replicate(i, s["seed"])
+    # to the optimiser's precision: other numpy/scipy versions (make test-floors) move the
+    # REML optimum in the 8th digit; a change of method or random stream moves the 2nd
     for route in sim.ROUTES:
-        np.testing.assert_allclose(again[route], s["replicates"][i][route], rtol=1e-8, err_msg=route)
+        np.testing.assert_allclose(again[route], s["replicates"][i][route], rtol=1e-6, err_msg=route)
 
 
 def test_complete_cases_are_biased_and_imputation_is_not():

@@ -38,9 +38,9 @@ precomputed lowest level. Target: at least 3 times faster than mixedlm at both s
 mixedlm is not a dependency of the package: it runs in a subprocess of the interpreter
 given by ``--mixedlm-python`` (default: this one), for instance a separate environment::
 
-    .venv/bin/python -m venv /work/venv-bench
-    /work/venv-bench/bin/pip install -c requirements/constraints.txt -r requirements/bench.txt
-    .venv/bin/python benchmarks/bench_engine.py --slopes --mixedlm-python /work/venv-bench/bin/python
+    .venv/bin/python -m venv .venv-bench
+    .venv-bench/bin/pip install -c requirements/constraints.txt -r requirements/bench.txt
+    .venv/bin/python benchmarks/bench_engine.py --slopes --mixedlm-python .venv-bench/bin/python
 """
 
 from __future__ import annotations

@@ -389,12 +389,15 @@ class FitCache:
         inside the block :meth:`get` waits for the spec it asks for only. Yields the specs
         that were not cached. On leaving the block the workers are stopped; a spec not
         collected by then is fitted again if it is asked for later. With ``jobs=1``, one
-        spec, or no fork start method, nothing starts: :meth:`get` fits in this process.
+        spec, or where forking is not safe (``replicates.fork_available``: Linux, Python
+        below 3.12), nothing starts: :meth:`get` fits in this process.
         """
         todo = [s for s in dict.fromkeys(specs) if s not in self.results]
         import multiprocessing as mp
 
-        if jobs <= 1 or len(todo) <= 1 or "fork" not in mp.get_all_start_methods():
+        from lerendtransformeren.multilevel.replicates import fork_available
+
+        if jobs <= 1 or len(todo) <= 1 or not fork_available():  # the package's one fork policy
             yield todo
             return
         pool = mp.get_context("fork").Pool(min(jobs, len(todo)), initializer=_start_worker)

@@ -129,8 +129,5 @@ def impute_and_pool(data: pd.DataFrame, *, outcome: str, formula: str, levels: t
     imp = impute(data, outcome, list(levels), predictors, m=m, seed=seed, n_jobs=n_jobs, progress=False,
                  complete=(unit, "wave"), where=mask, ranges={outcome: None}, **(sampler or {}))
     pooled = fit(formula, imp)
-    rhats = imp.diagnostics["rhat"].to_numpy(dtype=float)
-    # NaN when the chains hold too few draws after burn-in (a small m)
-    rhat = float(np.max(rhats)) if np.isfinite(rhats).all() else float("nan")
-    return ImputedSummary(pooled.fixed.copy(), len(imp), rhat, dict(imp.settings), units,
+    return ImputedSummary(pooled.fixed.copy(), len(imp), imp.rhat_max, dict(imp.settings), units,
                           list(imp.notes) + list(pooled.notes))

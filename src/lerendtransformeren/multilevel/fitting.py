@@ -229,7 +229,7 @@ def _fit_imputed(formula: str, datasets, context, options: dict):
     pooled = pool(fits, df_complete=None if wald else "fits", conf_level=options["conf_level"])
     if imputed is not None:  # an Imputed (duck-typed: this module does not import imputation)
         pooled.notes.append(imputed.notes[0])
-        pooled.imputation = {**imputed.settings, "rhat": float(imputed.diagnostics["rhat"].max())}
+        pooled.imputation = {**imputed.settings, "rhat": imputed.rhat_max}
     return pooled
 
 

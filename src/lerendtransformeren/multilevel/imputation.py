@@ -165,6 +165,13 @@ class Imputed:
     def __getitem__(self, i):
         return self.datasets[i]
 
+    @property
+    def rhat_max(self) -> float:
+        """The largest R-hat over the sampler's parameters; NaN when it cannot be computed for
+        every parameter (too few draws per chain after burn-in, e.g. a small ``m``)."""
+        rhat = self.diagnostics["rhat"].to_numpy(dtype=float)
+        return float(rhat.max()) if np.isfinite(rhat).all() else float("nan")
+
     @cached_property
     def diagnostics(self) -> pd.DataFrame:
         """Per parameter: posterior mean and SD, rank-normalised split R-hat, bulk and tail ESS, MC SE.
@@ -208,7 +215,7 @@ def _view(imp: Imputed) -> View:
         facts=[("Rows", f"{len(imp.datasets[0])} ({int(imp.added.sum())} added)"),
                ("Chains", f"{imp.settings['chains']}, burn-in {imp.settings['burn']}, "
                           f"between {imp.settings['between']}"),
-               ("Largest R-hat", f"{imp.diagnostics['rhat'].max():.3f}")],
+               ("Largest R-hat", f"{imp.rhat_max:.3f}")],
         grids=[frame_grid(imp.missing, "Missing values"), frame_grid(shown, "Highest R-hat")],
         notes=list(imp.notes),
         hint="More: .datasets, .fit(formula), .diagnostics, .traces, .plot_trace(), .missing",
